@@ -1,0 +1,35 @@
+// What every scenario gets: the options, the parties and the two requests it compares.
+import type { BenchOptions } from "./options.js";
+import { chatBody, type RequestSpec } from "./request-spec.js";
+import type { Identity, SystemUnderTest } from "./sut.js";
+import { UPSTREAM_KEY, type Upstream } from "./upstream-proc.js";
+
+export interface BenchContext {
+  /** The repository root (dist/, bin/ and bench/ live here). */
+  root: string;
+  opts: BenchOptions;
+  upstream(): Upstream;
+  /** Restarts the upstream on the same port with other stream settings (the gateway's config stays valid). */
+  restartUpstream(chunks: number, chunkDelayMs: number): Promise<Upstream>;
+  sut: SystemUnderTest;
+  /** Progress, on stderr so stdout carries only the table. */
+  log(message: string): void;
+}
+
+/** The request straight to the upstream, with the upstream's own credential. */
+export function directSpec(ctx: BenchContext, stream: boolean): RequestSpec {
+  return {
+    url: `${ctx.upstream().url}/v1/chat/completions`,
+    headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+    body: chatBody(ctx.opts.model, stream),
+  };
+}
+
+/** The same request through the gateway under test. */
+export function gatewaySpec(ctx: BenchContext, id: Identity, stream: boolean): RequestSpec {
+  return {
+    url: `${ctx.sut.url}${ctx.opts.path}`,
+    headers: id.headers,
+    body: chatBody(ctx.opts.model, stream),
+  };
+}

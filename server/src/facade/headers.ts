@@ -1,0 +1,102 @@
+// Credential handling at the edge: find the virtual key wherever the client's SDK put it, and
+// build the upstream header list with every client credential removed.
+import type { IncomingHttpHeaders } from "node:http";
+
+/** The virtual key from Authorization: Bearer, x-api-key, x-goog-api-key, api-key or ?key=. */
+export function presentedKey(
+  headers: IncomingHttpHeaders,
+  query: URLSearchParams | undefined,
+): string | undefined {
+  const auth = headers.authorization;
+  if (auth) {
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (m) return m[1]!.trim();
+  }
+  const x = headers["x-api-key"] ?? headers["x-goog-api-key"] ?? headers["api-key"];
+  if (typeof x === "string" && x.length > 0) return x;
+  const q = query?.get("key");
+  return q || undefined;
+}
+
+/** Client headers never forwarded: credentials, cookies, hop-by-hop and framing headers. */
+const DROP = new Set([
+  "authorization",
+  "proxy-authorization",
+  "x-api-key",
+  "x-goog-api-key",
+  "api-key",
+  "cookie",
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+  "content-length",
+  "accept-encoding",
+  "x-keygate-tag",
+]);
+
+/**
+ * Upstream headers as a flat [name, value, ...] list (what undici takes without copying).
+ * accept-encoding is forced to identity so the usage tap can read the stream.
+ */
+export function upstreamHeaders(
+  rawHeaders: readonly string[],
+  inject: readonly (readonly [string, string])[],
+  defaults: readonly (readonly [string, string])[],
+  contentLength: number,
+  /** Translating to another wire family: the client's protocol headers mean nothing upstream. */
+  crossFamily = false,
+): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (DROP.has(name) || name.startsWith("x-keygate-")) continue;
+    if (
+      crossFamily &&
+      (name.startsWith("anthropic-") || name.startsWith("openai-") || name.startsWith("x-stainless-"))
+    )
+      continue;
+    seen.add(name);
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  for (const [k, v] of defaults) if (!seen.has(k)) out.push(k, v);
+  for (const [k, v] of inject) out.push(k, v);
+  if (!seen.has("content-type")) out.push("content-type", "application/json");
+  out.push("content-length", String(contentLength), "accept-encoding", "identity");
+  return out;
+}
+
+/** Upstream response headers never passed back. */
+const DROP_RESPONSE = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "set-cookie",
+  "content-length",
+]);
+
+/**
+ * Upstream response headers as a flat list. The upstream's own x-request-id is passed on as
+ * x-upstream-request-id: the client's x-request-id must be keygate's, the id its record is under.
+ */
+export function responseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  keepLength: boolean,
+): string[] {
+  const out: string[] = [];
+  for (const name in upstream) {
+    if (DROP_RESPONSE.has(name) && !(keepLength && name === "content-length")) continue;
+    if (name.startsWith("x-keygate-")) continue;
+    const v = upstream[name];
+    if (v === undefined) continue;
+    const outName = name === "x-request-id" ? "x-upstream-request-id" : name;
+    if (Array.isArray(v)) for (const one of v) out.push(outName, one);
+    else out.push(outName, v);
+  }
+  return out;
+}

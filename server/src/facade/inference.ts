@@ -1,0 +1,837 @@
+// One inference request, end to end: authenticate from memory, authorize, route, forward with
+// the real credential, stream the answer back chunk by chunk while a tap reads usage, and queue
+// exactly one usage record — for failures and client disconnects too.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { checkPrincipal, type Principal } from "../auth/principal.js";
+import type { Api, ExtractedUsage, ProviderAdapter, StreamTap, WireFamily } from "../providers/types.js";
+import type { RouteTarget } from "../routing/router.js";
+import type { AttemptRecord, UsageRecord } from "../usage/record.js";
+import { BodyTooLarge, readBody } from "./body.js";
+import type { FacadeDeps, UpstreamProvider } from "./deps.js";
+import { sendError, streamErrorEvent, type ErrorKind } from "./errors.js";
+import { presentedKey, responseHeaders, upstreamHeaders } from "./headers.js";
+import { requestInfo } from "./request-info.js";
+import type { FacadeRoute } from "./routes.js";
+import { createSseToJsonArray, createUsageChunkStripper, type ChunkFilter } from "./stream-filter.js";
+import { classifyUpstreamError, splitBaseUrl } from "./upstream.js";
+import { isRetryable, parseRetryAfter, retryDelay } from "../routing/retry.js";
+import { servesApi } from "../providers/index.js";
+import {
+  createStreamTranslator,
+  translateError,
+  translateRequest,
+  translateResponse,
+  TranslationError,
+  type ClientFamily,
+} from "../translate/index.js";
+import type { Dispatcher } from "undici";
+import { createCapture, type Capture } from "../usage/capture.js";
+import { redactSecrets } from "../secrets/redact.js";
+import { scopesForRequest, type Header, type LimitScope, type Ticket } from "../limits/index.js";
+
+type InferenceRoute = Extract<FacadeRoute, { kind: "inference" }>;
+type Obj = Record<string, unknown>;
+
+/** Per-request state, one plain object. */
+interface Ctx {
+  id: string;
+  t0: number;
+  api: Api;
+  family: WireFamily;
+  clientIp: string;
+  principal?: Principal;
+  record: UsageRecord;
+  /** Time spent inside keygate before the upstream call, and after its headers arrived. */
+  overheadMs: number;
+  clientClosed: boolean;
+  /** Type of the provider of the last attempt, for pricing. */
+  providerType?: UpstreamProvider["type"];
+  /** The limiter's reservation, settled when the request finishes. */
+  ticket?: Ticket;
+  /** x-ratelimit-* headers for the response. */
+  limitHeaders: Header[];
+  /** Conversation capture, when the instance opted in. */
+  capture?: Capture;
+  /** The request body for the log line, only with logging.includePrompts (secrets redacted). */
+  prompt?: string;
+  /** A Gemini stream the client wants as a JSON array (no alt=sse). */
+  jsonArray: boolean;
+}
+
+/** Client APIs that can be served by a provider of another wire family (see translate/). */
+const TRANSLATABLE: ReadonlySet<Api> = new Set<Api>(["openai.chat", "anthropic.messages"]);
+
+/** The API a provider family serves a translated chat request on. */
+const CHAT_API: Record<WireFamily, Api> = {
+  openai: "openai.chat",
+  anthropic: "anthropic.messages",
+  google: "google.generate",
+  ollama: "ollama.chat",
+};
+
+/** Output tokens reserved (limits and budgets) for a request that sets no max_tokens. */
+const DEFAULT_OUTPUT_RESERVATION = 1024;
+
+function scopesOf(d: FacadeDeps, p: Principal): LimitScope[] {
+  return (p.limitScopes ??= scopesForRequest(
+    d.config.rateLimiting,
+    p.kind === "key"
+      ? { kind: "key", id: p.id, rate: p.rateLimit, budgets: p.budgets }
+      : { kind: "token", id: p.name, rate: p.rateLimit, budgets: p.budgets },
+    p.kind === "key"
+      ? { id: p.instanceId, rate: p.instanceRateLimit, budgets: p.instanceBudgets }
+      : undefined,
+  ));
+}
+
+function newRecord(
+  id: string,
+  api: Api,
+  clientIp: string,
+  userAgent: string,
+  replicaId: string,
+): UsageRecord {
+  return {
+    id,
+    time: new Date(),
+    instanceId: "",
+    keyId: "",
+    providerId: "",
+    api,
+    requestedModel: "",
+    servedModel: "",
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: null,
+    statusCode: 0,
+    errorClass: "",
+    latencyMs: 0,
+    ttfbMs: null,
+    stream: false,
+    clientIp,
+    userAgent,
+    fallback: false,
+    attempts: [],
+    replicaId,
+  };
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+export async function handleInference(
+  d: FacadeDeps,
+  route: InferenceRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams | undefined,
+  t0: number,
+): Promise<void> {
+  const id = randomUUID();
+  const clientIp = req.socket.remoteAddress ?? "";
+  const ua = req.headers["user-agent"] ?? "";
+  const ctx: Ctx = {
+    id,
+    t0,
+    api: route.api,
+    family: route.family,
+    clientIp,
+    record: newRecord(id, route.api, clientIp, ua, d.replicaId),
+    overheadMs: 0,
+    clientClosed: false,
+    limitHeaders: [],
+    jsonArray: false,
+  };
+  const refuse = (kind: ErrorKind, message: string, headers: [string, string][] = []): void => {
+    req.resume();
+    ctx.overheadMs = performance.now() - t0;
+    const status = sendError(res, ctx.family, kind, message, [...headers, overheadHeader(ctx)], id);
+    if (ctx.principal) finish(d, ctx, status, kind);
+  };
+
+  // 1. Authenticate from memory (a miss loads once from the database; failure there fails closed).
+  const secret = presentedKey(req.headers, query);
+  if (!secret)
+    return refuse("unauthorized", "Missing API key. Pass your keygate key as the provider API key.");
+  let principal: Principal | undefined;
+  try {
+    const r = d.keys.resolve(secret);
+    principal = r instanceof Promise ? await r : r;
+  } catch (err) {
+    d.logger.error({ reqId: id, err: (err as Error).message }, "key lookup failed");
+    return refuse("unavailable", "Authentication is temporarily unavailable; retry shortly.");
+  }
+  if (!principal) return refuse("unauthorized", "Invalid API key.");
+  ctx.principal = principal;
+  ctx.record.instanceId = principal.instanceId;
+  ctx.record.keyId = principal.id;
+  const refusal = checkPrincipal(principal, clientIp, Date.now());
+  if (refusal) return refuse(refusal.kind, refusal.message);
+  if (principal.kind === "key") d.touchKey(principal.id);
+
+  // 2. Read and parse the body once.
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, d.config.server.bodyLimitBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLarge)
+      return refuse(
+        "too_large",
+        `Request body exceeds the limit of ${d.config.server.bodyLimitBytes} bytes.`,
+      );
+    return refuse("bad_request", "Could not read the request body.");
+  }
+  let body: Obj;
+  try {
+    const v: unknown = JSON.parse(raw.toString("utf8"));
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
+    body = v as Obj;
+  } catch {
+    return refuse("bad_request", "Request body is not a valid JSON object.");
+  }
+  const info = requestInfo(route.api, body);
+  const model = route.model ?? info.model;
+  const stream = route.stream ?? info.stream;
+  ctx.record.stream = stream;
+  ctx.jsonArray = route.api === "google.generate" && stream && query?.get("alt") !== "sse";
+  if (!model) return refuse("bad_request", "The request must name a model (the `model` field).");
+  ctx.record.requestedModel = model;
+
+  if (d.config.logging.includePrompts) ctx.prompt = redactSecrets(raw.subarray(0, 8192).toString("utf8"));
+  if (principal.captureMode !== "none")
+    ctx.capture = createCapture(principal.captureMode, raw, body, d.config.capture.maxBodyBytes);
+
+  // 3. Authorize the model and route it.
+  if (!principal.allowsModel(model)) return refuse("forbidden", `This key may not use the model '${model}'.`);
+  const tagHeader = req.headers["x-keygate-tag"];
+  const targets = d.router().resolve({
+    model,
+    maxTokens: info.maxTokens,
+    tag: typeof tagHeader === "string" && tagHeader ? tagHeader : principal.tag,
+  });
+  const translatable = TRANSLATABLE.has(route.api);
+  const usable = targets.filter((t) => translatable || servesApi(d.adapterFor(t.provider.type), route.api));
+  if (usable.length === 0) {
+    return refuse(
+      "model_not_found",
+      targets.length === 0
+        ? `The model '${model}' does not exist or is not served by this gateway.`
+        : `The model '${model}' is not served in the ${ctx.family} wire format by any configured provider.`,
+    );
+  }
+
+  // 4. Limits and budgets: one atomic admission (memory, or one Redis round trip) covering every scope.
+  const scopes = scopesOf(d, principal);
+  if (scopes.length > 0) {
+    const estimatedInput = Math.ceil(raw.length / 4);
+    const estimatedOutput = info.maxTokens ?? DEFAULT_OUTPUT_RESERVATION;
+    const worst = {
+      inputTokens: estimatedInput,
+      outputTokens: estimatedOutput,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+    };
+    let maxCost: number | null = null;
+    for (const t of usable) {
+      const c = d.costFor(t.model, t.provider.type, worst);
+      if (c !== null && (maxCost === null || c > maxCost)) maxCost = c;
+    }
+    const adm = await d.limiter.admit({
+      scopes,
+      estimatedTokens: estimatedInput + estimatedOutput,
+      maxCostUsd: maxCost,
+    });
+    if (!adm.ok) {
+      const kind: ErrorKind =
+        adm.reason === "budget"
+          ? "insufficient_quota"
+          : adm.reason === "unavailable"
+            ? "unavailable"
+            : "rate_limited";
+      return refuse(kind, adm.message, adm.headers);
+    }
+    ctx.ticket = adm.ticket;
+    ctx.limitHeaders = adm.headers;
+  }
+
+  // 5. Forward: retry with backoff, then fall back along the chain — only while nothing has
+  // reached the client. Once the first byte is out, a failure ends the response.
+  const onClose = (): void => {
+    if (!res.writableFinished) ctx.clientClosed = true;
+  };
+  res.on("close", onClose);
+  const retry = d.config.routing.retry;
+  let lastFailure: Failure | undefined;
+  let tried = false;
+  for (let i = 0; i < usable.length; i++) {
+    const target = usable[i]!;
+    if (!d.breakers.allow(target.provider.id)) continue;
+    for (let n = 1; ; n++) {
+      ctx.record.fallback = i > 0;
+      tried = true;
+      const outcome = await attempt(d, ctx, target, body, raw, stream, res);
+      if (outcome.kind === "done") return;
+      lastFailure = outcome;
+      if (ctx.clientClosed) return void finish(d, ctx, 499, "client_closed");
+      if (n >= retry.maxAttempts || !isRetryable(outcome.status, outcome.errorClass)) break;
+      const wait = retryDelay(retry, n, outcome.retryAfterMs);
+      if (wait === undefined) break;
+      if (!(await sleepUnlessClosed(wait, res))) return void finish(d, ctx, 499, "client_closed");
+    }
+  }
+  if (!tried) {
+    ctx.record.servedModel = usable[0]!.model;
+    return refuse(
+      "unavailable",
+      `Every provider serving '${model}' is temporarily unavailable (circuit open); retry shortly.`,
+    );
+  }
+  sendFailure(d, ctx, res, lastFailure!);
+}
+
+/** An attempt that failed before anything reached the client, and may be retried or passed on. */
+interface Failure {
+  kind: "failed";
+  providerId: string;
+  /** Wire family of the upstream that answered (its error body is in that family's shape). */
+  family: WireFamily;
+  status: number;
+  errorClass: string;
+  retryAfterMs?: number;
+  /** For failures keygate itself detected (e.g. a feature the target cannot express). */
+  message?: string;
+  /** The upstream's own error response (status >= 400), kept to pass through if nothing else works. */
+  upstream?: { headers: Record<string, string | string[] | undefined>; body: Buffer };
+}
+
+type AttemptOutcome = { kind: "done" } | Failure;
+
+const DONE: AttemptOutcome = { kind: "done" };
+
+/** Waits, unless the client goes away first. Resolves false if it did. */
+function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve(false);
+    const onClose = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off("close", onClose);
+      resolve(true);
+    }, ms);
+    res.once("close", onClose);
+  });
+}
+
+/** An upstream error body re-shaped for a client of another family. */
+function translatedError(from: WireFamily, to: WireFamily, status: number, body: Buffer): Buffer {
+  return Buffer.from(JSON.stringify(translateError(from, to as ClientFamily, status, body)));
+}
+
+/** Reads a (small) upstream error body; error bodies are bounded so this cannot balloon. */
+async function readErrorBody(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    if (size < 65_536) parts.push(c);
+    size += c.length;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Replaces the content-type in a flat header list. */
+function setContentType(headers: string[], value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === "content-type") {
+      headers[i + 1] = value;
+      return;
+    }
+  }
+  headers.push("content-type", value);
+}
+
+/** Time inside keygate so far, for responses keygate writes itself. */
+function overheadHeader(ctx: Ctx): [string, string] {
+  return ["x-keygate-overhead-ms", ctx.overheadMs.toFixed(3)];
+}
+
+/** Every attempt failed: pass the last upstream error through, or say what went wrong. */
+function sendFailure(d: FacadeDeps, ctx: Ctx, res: ServerResponse, f: Failure): void {
+  if (f.errorClass === "translation_unsupported") {
+    const status = sendError(
+      res,
+      ctx.family,
+      "bad_request",
+      f.message ?? "Unsupported request.",
+      [...ctx.limitHeaders, overheadHeader(ctx)],
+      ctx.id,
+    );
+    return void finish(d, ctx, status, f.errorClass);
+  }
+  if (f.upstream && !res.headersSent) {
+    const body =
+      f.family === ctx.family
+        ? f.upstream.body
+        : translatedError(f.family, ctx.family, f.status, f.upstream.body);
+    const headers =
+      f.family === ctx.family
+        ? responseHeaders(f.upstream.headers, false)
+        : ["content-type", "application/json"];
+    if (f.family !== ctx.family && f.upstream.headers["retry-after"] !== undefined)
+      headers.push("retry-after", String(f.upstream.headers["retry-after"]));
+    for (const [k, v] of ctx.limitHeaders) headers.push(k, v);
+    headers.push("content-length", String(body.length), "x-request-id", ctx.id, ...overheadHeader(ctx));
+    res.writeHead(f.status, headers);
+    res.end(body);
+    return void finish(d, ctx, f.status, f.errorClass);
+  }
+  const kind: ErrorKind = f.errorClass === "upstream_timeout" ? "upstream_timeout" : "upstream_error";
+  const msg =
+    f.errorClass === "upstream_timeout"
+      ? `The upstream provider '${f.providerId}' timed out.`
+      : `The upstream provider '${f.providerId}' could not be reached.`;
+  const status = sendError(res, ctx.family, kind, msg, [overheadHeader(ctx)], ctx.id);
+  finish(d, ctx, status, f.errorClass);
+}
+
+async function attempt(
+  d: FacadeDeps,
+  ctx: Ctx,
+  target: RouteTarget<UpstreamProvider>,
+  body: Obj,
+  raw: Buffer,
+  stream: boolean,
+  res: ServerResponse,
+): Promise<AttemptOutcome> {
+  const p = target.provider;
+  const rec = ctx.record;
+  rec.providerId = p.id;
+  rec.servedModel = target.model;
+  ctx.providerType = p.type;
+  const started = performance.now();
+  const attemptRec: AttemptRecord = {
+    providerId: p.id,
+    model: target.model,
+    statusCode: 0,
+    latencyMs: 0,
+    errorClass: "",
+  };
+  rec.attempts.push(attemptRec);
+  const endAttempt = (status: number, errorClass: string): void => {
+    attemptRec.statusCode = status;
+    attemptRec.errorClass = errorClass;
+    attemptRec.latencyMs = performance.now() - started;
+    if (errorClass === "client_closed") return;
+    if (isRetryable(status, errorClass)) d.breakers.failure(p.id);
+    else d.breakers.success(p.id);
+  };
+
+  if (p.type === "echo") {
+    const r = d.echo(ctx.api, { ...body, model: target.model }, stream);
+    ctx.overheadMs = performance.now() - ctx.t0;
+    const arrayFilter = ctx.jsonArray && r.status < 400 ? createSseToJsonArray() : undefined;
+    const headers = [...r.headers.flat(), ...ctx.limitHeaders.flat()];
+    if (arrayFilter) setContentType(headers, "application/json; charset=UTF-8");
+    res.writeHead(r.status, [
+      ...headers,
+      "x-request-id",
+      ctx.id,
+      "x-keygate-overhead-ms",
+      ctx.overheadMs.toFixed(3),
+    ]);
+    if (r.chunks instanceof Uint8Array) {
+      rec.ttfbMs = performance.now() - ctx.t0;
+      ctx.capture?.response(r.chunks);
+      res.end(r.chunks);
+    } else {
+      for await (const c of r.chunks) {
+        if (rec.ttfbMs === null) rec.ttfbMs = performance.now() - ctx.t0;
+        if (ctx.clientClosed) break;
+        const out = arrayFilter ? arrayFilter.push(c) : c;
+        if (!out) continue;
+        ctx.capture?.response(out);
+        if (!res.write(out)) await waitDrain(res);
+      }
+      const tail = arrayFilter?.end?.();
+      if (tail) ctx.capture?.response(tail);
+      res.end(tail);
+    }
+    applyUsage(rec, r.usage);
+    endAttempt(r.status, "");
+    finish(d, ctx, ctx.clientClosed ? 499 : r.status, ctx.clientClosed ? "client_closed" : "");
+    return DONE;
+  }
+
+  const adapter = d.adapterFor(p.type);
+  const translating = adapter.family !== ctx.family;
+  const upstreamApi = translating ? CHAT_API[adapter.family] : ctx.api;
+  let payload: Buffer | string = raw;
+  let stripper: ChunkFilter | undefined = ctx.jsonArray ? createSseToJsonArray() : undefined;
+  if (translating) {
+    try {
+      payload = JSON.stringify(
+        translateRequest(ctx.family as ClientFamily, adapter.family, body, { model: target.model, stream })
+          .body,
+      );
+    } catch (err) {
+      if (!(err instanceof TranslationError)) throw err;
+      endAttempt(400, "translation_unsupported");
+      return {
+        kind: "failed",
+        providerId: p.id,
+        family: adapter.family,
+        status: 400,
+        errorClass: "translation_unsupported",
+        message: err.message,
+      };
+    }
+  } else {
+    // Same wire format: forward the original bytes unless the request really has to change.
+    let changed = false;
+    if (ctx.api !== "google.generate" && body.model !== target.model) {
+      body.model = target.model;
+      changed = true;
+    }
+    if (ctx.api === "openai.chat" && stream) {
+      const so = body.stream_options as Obj | undefined;
+      if (!so || so.include_usage !== true) {
+        body.stream_options = { ...(so ?? {}), include_usage: true };
+        stripper = createUsageChunkStripper();
+        changed = true;
+      }
+    }
+    if (changed) payload = JSON.stringify(body);
+  }
+
+  const base = p.baseUrl ?? adapter.defaultBaseUrl;
+  const { origin, prefix } = splitBaseUrl(base);
+  const path = prefix + adapter.upstreamPath(upstreamApi, target.model, stream);
+  const inject: [string, string][] = p.credential ? adapter.credentialHeaders(p.credential) : [];
+  for (const k in p.headers) inject.push([k.toLowerCase(), p.headers[k]!]);
+  const headers = upstreamHeaders(
+    res.req.rawHeaders,
+    inject,
+    adapter.defaultHeaders(),
+    typeof payload === "string" ? Buffer.byteLength(payload) : payload.length,
+    translating,
+  );
+
+  const ac = new AbortController();
+  const onClientClose = (): void => {
+    if (!res.writableFinished) ac.abort();
+  };
+  res.on("close", onClientClose);
+  const totalTimer = setTimeout(
+    () => ac.abort(new DOMException("total timeout", "TimeoutError")),
+    p.timeouts.totalMs,
+  );
+  const tDispatch = performance.now();
+  if (ctx.overheadMs === 0) ctx.overheadMs = tDispatch - ctx.t0;
+  let upstreamStatus = 0;
+  try {
+    const up = await d.upstreams.pool(origin, p.timeouts).request({
+      path,
+      method: "POST",
+      headers,
+      body: payload,
+      signal: ac.signal,
+      headersTimeout: p.timeouts.firstByteMs,
+      bodyTimeout: p.timeouts.idleMs,
+    });
+    upstreamStatus = up.statusCode;
+    if (isRetryable(up.statusCode, "")) {
+      const errorBody = await readErrorBody(up.body as AsyncIterable<Buffer>);
+      const errorClass = up.statusCode === 429 ? "upstream_rate_limited" : "upstream_error";
+      endAttempt(up.statusCode, errorClass);
+      return {
+        kind: "failed",
+        providerId: p.id,
+        family: adapter.family,
+        status: up.statusCode,
+        errorClass,
+        retryAfterMs: parseRetryAfter(up.headers["retry-after"]),
+        upstream: { headers: up.headers, body: errorBody },
+      };
+    }
+    if (translating)
+      return await relayTranslated(
+        d,
+        ctx,
+        up,
+        adapter,
+        upstreamApi,
+        target,
+        stream,
+        raw,
+        body,
+        res,
+        endAttempt,
+      );
+    const ok = up.statusCode < 400;
+    const tap: StreamTap | undefined =
+      ok && stream
+        ? adapter.createStreamTap(ctx.api, { estimatedInputTokens: Math.ceil(raw.length / 4) })
+        : undefined;
+    const collected: Buffer[] | undefined = ok && !stream ? [] : undefined;
+    const tHeaders = performance.now();
+    ctx.overheadMs = tDispatch - ctx.t0 + (performance.now() - tHeaders);
+    const outHeaders = responseHeaders(up.headers, stripper === undefined);
+    if (ctx.jsonArray && ok) setContentType(outHeaders, "application/json; charset=UTF-8");
+    for (const [k, v] of ctx.limitHeaders) outHeaders.push(k, v);
+    outHeaders.push("x-request-id", ctx.id, "x-keygate-overhead-ms", ctx.overheadMs.toFixed(3));
+    res.writeHead(up.statusCode, outHeaders);
+    try {
+      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+        if (rec.ttfbMs === null) rec.ttfbMs = performance.now() - ctx.t0;
+        if (tap) tap.push(chunk);
+        else if (collected) collected.push(chunk);
+        const out = stripper && ok ? stripper.push(chunk) : chunk;
+        if (out && ctx.capture) ctx.capture.response(out);
+        if (out && !res.write(out)) await waitDrain(res);
+        if (ctx.clientClosed) break;
+      }
+    } catch (err) {
+      const cls = ctx.clientClosed ? "client_closed" : (classifyUpstreamError(err) ?? "upstream_reset");
+      if (tap) applyUsage(rec, tap.result());
+      if (cls !== "client_closed" && stream && !res.destroyed) {
+        res.end(
+          streamErrorEvent(
+            ctx.family,
+            "upstream_error",
+            `The upstream provider '${p.id}' failed mid-stream.`,
+          ),
+        );
+      } else if (!res.destroyed) res.destroy();
+      endAttempt(upstreamStatus, cls);
+      finish(d, ctx, cls === "client_closed" ? 499 : 502, cls);
+      return DONE;
+    }
+    if (ctx.clientClosed) {
+      if (tap) applyUsage(rec, tap.result());
+      endAttempt(upstreamStatus, "client_closed");
+      finish(d, ctx, 499, "client_closed");
+      return DONE;
+    }
+    const tail = ok ? stripper?.end?.() : undefined;
+    if (tail) ctx.capture?.response(tail);
+    res.end(tail);
+    if (tap) {
+      applyUsage(rec, tap.result());
+      if (tap.streamError()) {
+        endAttempt(upstreamStatus, "upstream_stream_error");
+        finish(d, ctx, upstreamStatus, "upstream_stream_error");
+        return DONE;
+      }
+    } else if (collected && collected.length > 0) {
+      const u = adapter.usageFromBody(
+        ctx.api,
+        collected.length === 1 ? collected[0]! : Buffer.concat(collected),
+      );
+      if (u) applyUsage(rec, u);
+    }
+    const errorClass = ok ? "" : "upstream_client_error";
+    endAttempt(upstreamStatus, errorClass);
+    finish(d, ctx, upstreamStatus, errorClass);
+    return DONE;
+  } catch (err) {
+    // No response headers from upstream: connection refused, timeout, or the client left.
+    const cls = ctx.clientClosed ? "client_closed" : (classifyUpstreamError(err) ?? "upstream_error");
+    endAttempt(0, cls);
+    if (cls === "client_closed") {
+      finish(d, ctx, 499, cls);
+      return DONE;
+    }
+    return { kind: "failed", providerId: p.id, family: adapter.family, status: 0, errorClass: cls };
+  } finally {
+    clearTimeout(totalTimer);
+    res.off("close", onClientClose);
+  }
+}
+
+/**
+ * Relays an upstream answer of another wire family: a stream is translated event by event as it
+ * arrives (no buffering of the whole answer); a complete body is translated once it is complete.
+ */
+async function relayTranslated(
+  d: FacadeDeps,
+  ctx: Ctx,
+  up: Dispatcher.ResponseData,
+  adapter: ProviderAdapter,
+  upstreamApi: Api,
+  target: RouteTarget<UpstreamProvider>,
+  stream: boolean,
+  raw: Buffer,
+  body: Obj,
+  res: ServerResponse,
+  endAttempt: (status: number, errorClass: string) => void,
+): Promise<AttemptOutcome> {
+  const rec = ctx.record;
+  const p = target.provider;
+  const to = ctx.family as ClientFamily;
+  const upstreamStatus = up.statusCode;
+  const tHeaders = performance.now();
+  const baseHeaders = (contentType: string): string[] => {
+    const h = ["content-type", contentType];
+    for (const [k, v] of ctx.limitHeaders) h.push(k, v);
+    h.push(
+      "x-request-id",
+      ctx.id,
+      "x-keygate-overhead-ms",
+      (ctx.overheadMs + performance.now() - tHeaders).toFixed(3),
+    );
+    return h;
+  };
+  const iterable = up.body as AsyncIterable<Buffer>;
+
+  if (upstreamStatus >= 400) {
+    const errBody = translatedError(
+      adapter.family,
+      ctx.family,
+      upstreamStatus,
+      await readErrorBody(iterable),
+    );
+    res.writeHead(upstreamStatus, [
+      ...baseHeaders("application/json"),
+      "content-length",
+      String(errBody.length),
+    ]);
+    res.end(errBody);
+    endAttempt(upstreamStatus, "upstream_client_error");
+    finish(d, ctx, upstreamStatus, "upstream_client_error");
+    return DONE;
+  }
+
+  if (!stream) {
+    const parts: Buffer[] = [];
+    for await (const c of iterable) parts.push(c);
+    const bytes = Buffer.concat(parts);
+    const u = adapter.usageFromBody(upstreamApi, bytes);
+    if (u) applyUsage(rec, u);
+    const out = Buffer.from(
+      JSON.stringify(
+        translateResponse(adapter.family, to, bytes, { requestedModel: rec.requestedModel, id: ctx.id }),
+      ),
+    );
+    rec.ttfbMs = performance.now() - ctx.t0;
+    res.writeHead(200, [...baseHeaders("application/json"), "content-length", String(out.length)]);
+    ctx.capture?.response(out);
+    res.end(out);
+    endAttempt(upstreamStatus, "");
+    finish(d, ctx, 200, "");
+    return DONE;
+  }
+
+  const so = body.stream_options as Obj | undefined;
+  const translator = createStreamTranslator(adapter.family, to, {
+    requestedModel: rec.requestedModel,
+    id: ctx.id,
+    includeUsage: to === "anthropic" || so?.include_usage === true,
+  });
+  const tap = adapter.createStreamTap(upstreamApi, { estimatedInputTokens: Math.ceil(raw.length / 4) });
+  res.writeHead(200, [...baseHeaders("text/event-stream; charset=utf-8"), "cache-control", "no-cache"]);
+  const write = async (chunks: Uint8Array[]): Promise<void> => {
+    for (const c of chunks) {
+      if (rec.ttfbMs === null) rec.ttfbMs = performance.now() - ctx.t0;
+      ctx.capture?.response(c);
+      if (!res.write(c)) await waitDrain(res);
+    }
+  };
+  try {
+    for await (const chunk of iterable) {
+      tap.push(chunk);
+      await write(translator.push(chunk));
+      if (ctx.clientClosed) break;
+    }
+  } catch (err) {
+    const cls = ctx.clientClosed ? "client_closed" : (classifyUpstreamError(err) ?? "upstream_reset");
+    applyUsage(rec, tap.result());
+    if (cls !== "client_closed" && !res.destroyed) {
+      res.end(
+        streamErrorEvent(ctx.family, "upstream_error", `The upstream provider '${p.id}' failed mid-stream.`),
+      );
+    } else if (!res.destroyed) res.destroy();
+    endAttempt(upstreamStatus, cls);
+    finish(d, ctx, cls === "client_closed" ? 499 : 502, cls);
+    return DONE;
+  }
+  applyUsage(rec, tap.result());
+  if (ctx.clientClosed) {
+    endAttempt(upstreamStatus, "client_closed");
+    finish(d, ctx, 499, "client_closed");
+    return DONE;
+  }
+  await write(translator.end());
+  res.end();
+  const streamErr = tap.streamError() ? "upstream_stream_error" : "";
+  endAttempt(upstreamStatus, streamErr);
+  finish(d, ctx, upstreamStatus, streamErr);
+  return DONE;
+}
+
+function applyUsage(rec: UsageRecord, u: ExtractedUsage): void {
+  rec.inputTokens = u.inputTokens;
+  rec.outputTokens = u.outputTokens;
+  rec.cacheReadTokens = u.cacheReadTokens;
+  rec.cacheWriteTokens = u.cacheWriteTokens;
+  if (u.servedModel) rec.servedModel = u.servedModel;
+}
+
+function finish(d: FacadeDeps, ctx: Ctx, status: number, errorClass: string): void {
+  const rec = ctx.record;
+  rec.statusCode = status;
+  rec.errorClass = errorClass;
+  rec.latencyMs = performance.now() - ctx.t0;
+  rec.overheadMs = ctx.overheadMs;
+  if (ctx.capture) rec.capture = ctx.capture.result();
+  // A request refused before any upstream call consumed nothing: its cost is known to be 0.
+  rec.costUsd = ctx.providerType
+    ? d.costFor(rec.servedModel || rec.requestedModel, ctx.providerType, rec)
+    : 0;
+  if (ctx.ticket) {
+    d.limiter.settle(ctx.ticket, {
+      tokens: rec.inputTokens + rec.outputTokens + rec.cacheReadTokens + rec.cacheWriteTokens,
+      costUsd: rec.costUsd,
+    });
+    ctx.ticket = undefined;
+  }
+  d.recorder.record(rec);
+  if (d.config.logging.requests) {
+    d.logger.info(
+      {
+        reqId: rec.id,
+        instance: rec.instanceId,
+        key: rec.keyId,
+        api: rec.api,
+        model: rec.requestedModel,
+        servedModel: rec.servedModel,
+        provider: rec.providerId,
+        status,
+        errorClass: errorClass || undefined,
+        stream: rec.stream,
+        inputTokens: rec.inputTokens,
+        outputTokens: rec.outputTokens,
+        costUsd: rec.costUsd,
+        latencyMs: Math.round(rec.latencyMs * 1000) / 1000,
+        ttfbMs: rec.ttfbMs === null ? undefined : Math.round(rec.ttfbMs * 1000) / 1000,
+        overheadMs: Math.round(ctx.overheadMs * 1000) / 1000,
+        attempts: rec.attempts.length > 1 ? rec.attempts.length : undefined,
+        prompt: ctx.prompt,
+      },
+      "request",
+    );
+  }
+}

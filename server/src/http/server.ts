@@ -1,0 +1,243 @@
+// One port for everything: the inference façade, the Admin API (Connect, gRPC-Web and gRPC),
+// health, metrics and the dashboard. Cleartext connections are sniffed for the HTTP/2 preface so
+// gRPC clients (h2c, prior knowledge) and HTTP/1.1 clients share the port; with TLS, ALPN decides.
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http2 from "node:http2";
+import net, { type AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import type { KeygateConfig } from "../config/types.js";
+import type { Logger } from "../log/logger.js";
+import type { FacadeDeps } from "../facade/deps.js";
+import { handleInference } from "../facade/inference.js";
+import { handleModels } from "../facade/models.js";
+import { matchRoute } from "../facade/routes.js";
+import { createAllowlist } from "./allowlist.js";
+import type { StaticFiles } from "./static.js";
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface ReadyCheck {
+  name: string;
+  ok: boolean;
+  message?: string;
+}
+
+export interface ServerDeps {
+  config: KeygateConfig;
+  logger: Logger;
+  facade: FacadeDeps;
+  /** The Connect adapter for the Admin API. */
+  admin: NodeHandler;
+  ready: () => Promise<ReadyCheck[]>;
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  ui?: StaticFiles;
+}
+
+export interface GatewayServer {
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stops accepting, waits up to graceMs for in-flight requests, then closes connections. */
+  close(graceMs: number): Promise<void>;
+  inflight(): number;
+}
+
+const ADMIN_PREFIX = "/keygate.v1.AdminService/";
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+function json(res: ServerResponse, status: number, body: unknown, headers: string[] = []): void {
+  const s = JSON.stringify(body);
+  res.writeHead(status, [
+    "content-type",
+    "application/json",
+    "content-length",
+    String(Buffer.byteLength(s)),
+    ...headers,
+  ]);
+  res.end(s);
+}
+
+export function createGatewayServer(deps: ServerDeps): GatewayServer {
+  const { config, logger } = deps;
+  const allowed = createAllowlist(config.security.allowedIPs);
+  let inflight = 0;
+  let draining = false;
+  const idleWaiters: (() => void)[] = [];
+
+  function track(res: ServerResponse): void {
+    inflight++;
+    res.once("close", () => {
+      inflight--;
+      if (inflight === 0) while (idleWaiters.length) idleWaiters.shift()!();
+    });
+  }
+
+  const onRequest: NodeHandler = (req, res) => {
+    const t0 = performance.now();
+    // The allowlist comes before anything else, authentication included, on every route.
+    if (!allowed(req.socket.remoteAddress ?? "")) {
+      req.resume();
+      return json(res, 403, {
+        error: { message: "Source address not allowed.", type: "forbidden", code: "ip_not_allowed" },
+      });
+    }
+    track(res);
+    if (draining) res.setHeader("connection", "close");
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path.startsWith(ADMIN_PREFIX)) return deps.admin(req, res);
+    const route = matchRoute(req.method ?? "GET", path, req.headers);
+    if (route) {
+      const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
+      const work =
+        route.kind === "inference"
+          ? handleInference(deps.facade, route, req, res, query, t0)
+          : handleModels(deps.facade, route.family, req, res, query, t0);
+      work.catch((err: unknown) => {
+        logger.error(
+          { err: (err as Error).message, stack: (err as Error).stack, path },
+          "unhandled façade error",
+        );
+        if (!res.headersSent)
+          json(res, 500, { error: { message: "Internal error.", type: "server_error", code: null } });
+        else res.destroy();
+      });
+      return;
+    }
+    void serveOther(req, res, path);
+  };
+
+  async function serveOther(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    req.resume();
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return json(res, 404, {
+        error: { message: `No route for ${req.method} ${path}.`, type: "not_found", code: null },
+      });
+    }
+    if (path === "/healthz") return json(res, 200, { status: "ok" });
+    if (path === "/readyz") {
+      const checks = await deps
+        .ready()
+        .catch((err: Error) => [{ name: "ready", ok: false, message: err.message }]);
+      const ok = !draining && checks.every((c) => c.ok);
+      return json(res, ok ? 200 : 503, { status: ok ? "ready" : "not ready", draining, checks });
+    }
+    if (path === "/metrics" && deps.metrics) {
+      const m = await deps.metrics();
+      res.writeHead(200, ["content-type", m.contentType]);
+      return void res.end(m.body);
+    }
+    if (deps.ui && (path === "/" || path === "/ui")) {
+      res.writeHead(302, ["location", "/ui/"]);
+      return void res.end();
+    }
+    if (deps.ui && path.startsWith("/ui/")) {
+      const file = deps.ui.get(path.slice(4) || "index.html") ?? deps.ui.get("index.html");
+      if (file) {
+        res.writeHead(200, [
+          "content-type",
+          file.contentType,
+          "content-length",
+          String(file.body.length),
+          "cache-control",
+          file.immutable ? "public, max-age=31536000, immutable" : "no-cache",
+          "x-content-type-options",
+          "nosniff",
+        ]);
+        return void res.end(req.method === "HEAD" ? undefined : file.body);
+      }
+    }
+    return json(res, 404, { error: { message: `No route for GET ${path}.`, type: "not_found", code: null } });
+  }
+
+  // HTTP/2 streams carry only the Admin API (gRPC needs HTTP/2); everything else speaks HTTP/1.1.
+  const onH2Request = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
+    if (!allowed(req.socket.remoteAddress ?? "")) {
+      res.writeHead(403, { "content-type": "application/json" });
+      return void res.end(
+        JSON.stringify({ error: { message: "Source address not allowed.", type: "forbidden" } }),
+      );
+    }
+    if (req.url.startsWith(ADMIN_PREFIX))
+      return deps.admin(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({ error: { message: "Only the Admin API is served over HTTP/2.", type: "not_found" } }),
+    );
+  };
+
+  const h1Options: http.ServerOptions = {
+    keepAliveTimeout: 65_000,
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+  };
+  let listener: net.Server;
+  let h1: http.Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+
+  if (config.tls.enabled) {
+    const secure = http2.createSecureServer({
+      allowHTTP1: true,
+      cert: readFileSync(config.tls.cert!),
+      key: readFileSync(config.tls.key!),
+    });
+    secure.on(
+      "request",
+      (req: IncomingMessage | http2.Http2ServerRequest, res: ServerResponse | http2.Http2ServerResponse) => {
+        if (req.httpVersionMajor === 2)
+          onH2Request(req as http2.Http2ServerRequest, res as http2.Http2ServerResponse);
+        else onRequest(req as IncomingMessage, res as ServerResponse);
+      },
+    );
+    h2 = secure;
+    listener = secure;
+  } else {
+    h1 = http.createServer(h1Options, onRequest);
+    const plainH2 = http2.createServer();
+    plainH2.on("request", onH2Request);
+    h2 = plainH2;
+    const http1 = h1;
+    listener = net.createServer({ noDelay: true }, (socket) => {
+      socket.once("readable", () => {
+        const head: Buffer | null = socket.read(H2_PREFACE.length) ?? socket.read();
+        if (head) socket.unshift(head);
+        const isH2 =
+          head !== null &&
+          head.length >= 3 &&
+          H2_PREFACE.subarray(0, Math.min(head.length, H2_PREFACE.length)).equals(
+            head.subarray(0, Math.min(head.length, H2_PREFACE.length)),
+          );
+        (isH2 ? plainH2 : http1).emit("connection", socket);
+      });
+    });
+  }
+  listener.on("error", (err) => logger.error({ err: err.message }, "listener error"));
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        listener.once("error", reject);
+        listener.listen(port, host, () => {
+          listener.off("error", reject);
+          resolve(listener.address() as AddressInfo);
+        });
+      });
+    },
+    async close(graceMs) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      h1?.closeIdleConnections();
+      if (inflight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => idleWaiters.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
+      h1?.closeAllConnections();
+      if ("closeAllConnections" in h2 && typeof h2.closeAllConnections === "function")
+        h2.closeAllConnections();
+      await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    },
+    inflight: () => inflight,
+  };
+}

@@ -1,0 +1,194 @@
+// Prometheus metrics. Label sets are bounded: at most `maxInstances` distinct instance labels
+// (later ones are reported as "_other"), and models likewise, so a fleet of thousands of agents
+// cannot blow up the scrape.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { UsageRecord } from "../usage/record.js";
+
+export interface GatewayMetrics {
+  registry: Registry;
+  observe(rec: UsageRecord): void;
+  limiterRedisError(): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricSources {
+  queueDepth: () => number;
+  buffered: () => number;
+  dropped: () => number;
+  breakerStates: () => { provider: string; state: "closed" | "open" | "half_open" }[];
+  watchers: () => number;
+}
+
+function boundedLabel(max: number): (v: string) => string {
+  const seen = new Set<string>();
+  return (v) => {
+    if (seen.has(v)) return v;
+    if (seen.size >= max) return "_other";
+    seen.add(v);
+    return v;
+  };
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1];
+
+export function createMetrics(
+  src: MetricSources,
+  opts: { maxInstances?: number; maxModels?: number } = {},
+): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "keygate_process_" });
+  const instance = boundedLabel(opts.maxInstances ?? 500);
+  const model = boundedLabel(opts.maxModels ?? 200);
+
+  const requests = new Counter({
+    name: "keygate_requests_total",
+    help: "Inference requests completed, by provider, model, instance and status class.",
+    labelNames: ["provider", "model", "instance", "status"] as const,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: "keygate_request_errors_total",
+    help: "Inference requests that ended in an error, by provider and error class.",
+    labelNames: ["provider", "error_class"] as const,
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: "keygate_tokens_total",
+    help: "Tokens used, by provider, model, instance and kind (input, output, cache_read, cache_write).",
+    labelNames: ["provider", "model", "instance", "kind"] as const,
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: "keygate_cost_usd_total",
+    help: "Cost in USD of requests with a known price, by provider, model and instance.",
+    labelNames: ["provider", "model", "instance"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "keygate_request_duration_seconds",
+    help: "Total request latency as the client saw it.",
+    labelNames: ["provider"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const ttfb = new Histogram({
+    name: "keygate_time_to_first_byte_seconds",
+    help: "Time from request arrival to the first response byte sent to the client.",
+    labelNames: ["provider"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const overhead = new Histogram({
+    name: "keygate_overhead_seconds",
+    help: "Time spent inside keygate per request, excluding the upstream.",
+    buckets: OVERHEAD_BUCKETS,
+    registers: [registry],
+  });
+  const redisErrors = new Counter({
+    name: "keygate_limiter_redis_errors_total",
+    help: "Errors talking to Redis from the rate limiter and budgets.",
+    registers: [registry],
+  });
+  new Gauge({
+    name: "keygate_usage_queue_depth",
+    help: "Usage records waiting to be written.",
+    registers: [registry],
+    collect() {
+      this.set(src.queueDepth());
+    },
+  });
+  new Gauge({
+    name: "keygate_usage_buffered_records",
+    help: "Usage records held back by a failing database.",
+    registers: [registry],
+    collect() {
+      this.set(src.buffered());
+    },
+  });
+  new Gauge({
+    name: "keygate_usage_dropped_records",
+    help: "Usage records dropped because the buffer was full (since start).",
+    registers: [registry],
+    collect() {
+      this.set(src.dropped());
+    },
+  });
+  new Gauge({
+    name: "keygate_watchers",
+    help: "Live request feed subscribers on this replica.",
+    registers: [registry],
+    collect() {
+      this.set(src.watchers());
+    },
+  });
+  new Gauge({
+    name: "keygate_breaker_state",
+    help: "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
+    labelNames: ["provider"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of src.breakerStates())
+        this.set({ provider: b.provider }, b.state === "open" ? 2 : b.state === "half_open" ? 1 : 0);
+    },
+  });
+
+  // Labelled children, looked up once per (provider, model, instance) rather than per request.
+  type CounterChild = ReturnType<typeof tokens.labels>;
+  type HistogramChild = ReturnType<typeof latency.labels>;
+  type Children = {
+    requests: CounterChild[];
+    input: CounterChild;
+    output: CounterChild;
+    cacheRead: CounterChild;
+    cacheWrite: CounterChild;
+    cost: CounterChild;
+    latency: HistogramChild;
+    ttfb: HistogramChild;
+  };
+  const children = new Map<string, Children>();
+  const childrenFor = (provider: string, m: string, inst: string): Children => {
+    const key = `${provider}\u0000${m}\u0000${inst}`;
+    let c = children.get(key);
+    if (!c) {
+      c = {
+        requests: [],
+        input: tokens.labels(provider, m, inst, "input"),
+        output: tokens.labels(provider, m, inst, "output"),
+        cacheRead: tokens.labels(provider, m, inst, "cache_read"),
+        cacheWrite: tokens.labels(provider, m, inst, "cache_write"),
+        cost: cost.labels(provider, m, inst),
+        latency: latency.labels(provider),
+        ttfb: ttfb.labels(provider),
+      };
+      children.set(key, c);
+    }
+    return c;
+  };
+
+  return {
+    registry,
+    observe(r) {
+      const provider = r.providerId || "none";
+      const m = model(r.servedModel || r.requestedModel || "none");
+      const inst = instance(r.instanceId || "none");
+      const c = childrenFor(provider, m, inst);
+      const status = Math.floor(r.statusCode / 100);
+      (c.requests[status] ??= requests.labels(provider, m, inst, `${status}xx`)).inc();
+      if (r.errorClass) errors.inc({ provider, error_class: r.errorClass });
+      if (r.inputTokens) c.input.inc(r.inputTokens);
+      if (r.outputTokens) c.output.inc(r.outputTokens);
+      if (r.cacheReadTokens) c.cacheRead.inc(r.cacheReadTokens);
+      if (r.cacheWriteTokens) c.cacheWrite.inc(r.cacheWriteTokens);
+      if (r.costUsd) c.cost.inc(r.costUsd);
+      c.latency.observe(r.latencyMs / 1000);
+      if (r.ttfbMs !== null) c.ttfb.observe(r.ttfbMs / 1000);
+      if (r.overheadMs !== undefined) overhead.observe(r.overheadMs / 1000);
+    },
+    limiterRedisError: () => redisErrors.inc(),
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// Queues usage records on the hot path (a push, nothing else) and writes them in multi-row
+// batches in the background. A failed write keeps its batch and retries with backoff, so a
+// database outage buffers records instead of losing them. The buffer is bounded: past the
+// limit the oldest records are dropped, each drop logged and counted (never silently).
+import type { Logger } from "../log/logger.js";
+import type { UsageRecord } from "./record.js";
+
+export interface RecorderStats {
+  /** Records waiting to be written. */
+  queued: number;
+  /** Records held back because writes are failing. */
+  buffered: number;
+  written: number;
+  dropped: number;
+  writeFailures: number;
+}
+
+export interface UsageRecorder {
+  record(r: UsageRecord): void;
+  stats(): RecorderStats;
+  /** Writes everything queued, retrying until done or the deadline passes. */
+  drain(deadlineMs: number): Promise<void>;
+  close(deadlineMs: number): Promise<void>;
+}
+
+export interface RecorderOptions {
+  insert: (batch: UsageRecord[]) => Promise<void>;
+  batchSize: number;
+  flushIntervalMs: number;
+  queueLimit: number;
+  logger: Logger;
+  /** Called for every record as it is queued (live feed, metrics). Must not throw. */
+  onRecord?: (r: UsageRecord) => void;
+}
+
+export function createUsageRecorder(opts: RecorderOptions): UsageRecorder {
+  let queue: UsageRecord[] = [];
+  let writing = false;
+  let failing = false;
+  let backoffMs = 0;
+  let written = 0;
+  let dropped = 0;
+  let writeFailures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const idle: (() => void)[] = [];
+
+  function schedule(delay: number): void {
+    if (timer || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, delay);
+    timer.unref();
+  }
+
+  async function flush(): Promise<void> {
+    if (writing) return;
+    if (queue.length === 0) return;
+    writing = true;
+    const batch = queue.slice(0, opts.batchSize);
+    try {
+      await opts.insert(batch);
+      queue = queue.slice(batch.length);
+      written += batch.length;
+      if (failing) opts.logger.info({ buffered: queue.length }, "usage writes recovered");
+      failing = false;
+      backoffMs = 0;
+    } catch (err) {
+      writeFailures++;
+      backoffMs = Math.min(5000, backoffMs === 0 ? 100 : backoffMs * 2);
+      if (!failing) {
+        opts.logger.error(
+          { err: (err as Error).message, buffered: queue.length },
+          "usage write failed; buffering records and retrying",
+        );
+      }
+      failing = true;
+    } finally {
+      writing = false;
+    }
+    while (idle.length) idle.shift()!();
+    if (queue.length > 0)
+      schedule(failing ? backoffMs : queue.length >= opts.batchSize ? 0 : opts.flushIntervalMs);
+  }
+
+  return {
+    record(r) {
+      queue.push(r);
+      if (queue.length > opts.queueLimit) {
+        const over = queue.length - opts.queueLimit;
+        queue.splice(0, over);
+        dropped += over;
+        opts.logger.error(
+          { dropped: over, totalDropped: dropped },
+          "usage queue full: oldest records dropped",
+        );
+      }
+      if (opts.onRecord) {
+        try {
+          opts.onRecord(r);
+        } catch {
+          // Observers are best effort; the record itself is already queued.
+        }
+      }
+      if (!failing) schedule(queue.length >= opts.batchSize ? 0 : opts.flushIntervalMs);
+    },
+    stats: () => ({
+      queued: queue.length,
+      buffered: failing ? queue.length : 0,
+      written,
+      dropped,
+      writeFailures,
+    }),
+    async drain(deadlineMs) {
+      const until = Date.now() + deadlineMs;
+      while (queue.length > 0 && Date.now() < until) {
+        if (timer) {
+          clearTimeout(timer);
+          timer = undefined;
+        }
+        if (writing) {
+          await new Promise<void>((resolve) => idle.push(resolve));
+          continue;
+        }
+        await flush();
+        if (failing && queue.length > 0)
+          await new Promise((r) => setTimeout(r, Math.min(backoffMs, until - Date.now())));
+      }
+      if (queue.length > 0)
+        opts.logger.error({ unwritten: queue.length }, "usage records could not be written before shutdown");
+    },
+    async close(deadlineMs) {
+      await this.drain(deadlineMs);
+      closed = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Usage extraction for every API: from complete bodies and from streams (taps).
+import type { Api, ExtractedUsage, StreamTap } from "../../providers/types.js";
+import { createAnthropicTap, anthropicMessagesUsage } from "./anthropic.js";
+import { type TapOptions, estimatedUsage } from "./estimate.js";
+import { createGoogleTap, googleGenerateUsage } from "./google.js";
+import { parseJson } from "./fields.js";
+import { createOllamaTap, ollamaUsage } from "./ollama.js";
+import { createOpenAIChatTap, openaiChatUsage } from "./openai-chat.js";
+import { openaiEmbeddingsUsage } from "./openai-embeddings.js";
+import { createOpenAIResponsesTap, openaiResponsesUsage } from "./openai-responses.js";
+
+export type { TapOptions } from "./estimate.js";
+
+/** Counting tokens is free: a count_tokens call consumes nothing. */
+const FREE: Readonly<ExtractedUsage> = Object.freeze({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  estimated: false,
+});
+
+const FROM_JSON: Record<Api, (body: unknown) => ExtractedUsage | undefined> = {
+  "openai.chat": openaiChatUsage,
+  "openai.responses": openaiResponsesUsage,
+  "openai.embeddings": openaiEmbeddingsUsage,
+  "anthropic.messages": anthropicMessagesUsage,
+  "anthropic.count_tokens": () => ({ ...FREE }),
+  "google.generate": googleGenerateUsage,
+  "ollama.chat": ollamaUsage,
+  "ollama.generate": ollamaUsage,
+};
+
+/** Usage from an already-parsed response body; undefined if the body reports none. */
+export function usageFromJson(api: Api, body: unknown): ExtractedUsage | undefined {
+  return FROM_JSON[api](body);
+}
+
+const decoder = new TextDecoder();
+
+/** Usage from a complete response body's bytes; undefined if unparseable or without usage. */
+export function usageFromBody(api: Api, body: Uint8Array): ExtractedUsage | undefined {
+  if (api === "anthropic.count_tokens") return { ...FREE };
+  return FROM_JSON[api](parseJson(decoder.decode(body)));
+}
+
+/** APIs that never stream: the tap only reports the caller's estimate. */
+function createInertTap(api: Api, opts: TapOptions): StreamTap {
+  return {
+    push() {},
+    result: () => (api === "anthropic.count_tokens" ? { ...FREE } : estimatedUsage({}, 0, opts)),
+    streamError: () => undefined,
+  };
+}
+
+export function createUsageTap(api: Api, opts: TapOptions = {}): StreamTap {
+  switch (api) {
+    case "openai.chat":
+      return createOpenAIChatTap(opts);
+    case "openai.responses":
+      return createOpenAIResponsesTap(opts);
+    case "anthropic.messages":
+      return createAnthropicTap(opts);
+    case "google.generate":
+      return createGoogleTap(opts);
+    case "ollama.chat":
+    case "ollama.generate":
+      return createOllamaTap(opts);
+    case "openai.embeddings":
+    case "anthropic.count_tokens":
+      return createInertTap(api, opts);
+  }
+}

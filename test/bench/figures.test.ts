@@ -1,0 +1,67 @@
+// The harness's own arithmetic: what it reads from wrk and /metrics, and how it judges records.
+import { expect, test } from "vitest";
+import { requestsFromMetrics } from "../../bench/accounting.js";
+import { markdownTable } from "../../bench/markdown.js";
+import { checkAfterLoad, checkAfterWrk } from "../../bench/record-check.js";
+import { median, percentile } from "../../bench/stats.js";
+import { parseWrkSummary } from "../../bench/wrk.js";
+
+test("percentiles interpolate between ranks and ignore input order", () => {
+  expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
+  expect(percentile([10, 20, 30, 40, 50], 99)).toBeCloseTo(49.6);
+  expect(median([7])).toBe(7);
+  expect(median([])).toBeNaN();
+});
+
+test("the wrk summary printed by post.lua becomes milliseconds and requests per second", () => {
+  const out = [
+    "Running 10s test @ http://127.0.0.1:1/v1/chat/completions",
+    'BENCH_RESULT {"requests":20000,"durationUs":10000000,"connect":0,"read":2,"write":0,"status":3,' +
+      '"timeout":1,"p50Us":250.0,"p99Us":1200.0,"meanUs":300.0,"maxUs":9000.0}',
+  ].join("\n");
+  expect(parseWrkSummary(out)).toEqual({
+    requests: 20000,
+    statusErrors: 3,
+    socketErrors: 3,
+    durationS: 10,
+    rps: 2000,
+    p50Ms: 0.25,
+    p99Ms: 1.2,
+    meanMs: 0.3,
+  });
+  expect(() => parseWrkSummary("no summary here")).toThrow(/no summary/);
+});
+
+test("served requests are summed over one instance's label sets only", () => {
+  const text = [
+    "# TYPE keygate_requests_total counter",
+    'keygate_requests_total{provider="bench",model="m",instance="bench-a",status="2xx"} 40',
+    'keygate_requests_total{provider="bench",model="m",instance="bench-a",status="5xx"} 2',
+    'keygate_requests_total{provider="bench",model="m",instance="bench-ab",status="2xx"} 7',
+    'keygate_request_errors_total{provider="bench",error_class="x",instance="bench-a"} 2',
+  ].join("\n");
+  expect(requestsFromMetrics(text, "bench-a")).toBe(42);
+  expect(requestsFromMetrics(text, "bench-zz")).toBeUndefined();
+});
+
+test("after wrk, records must equal served exactly, and served must lie within wrk's count + in-flight", () => {
+  expect(checkAfterWrk(1000, 50, { served: 1020, records: 1020 }).ok).toBe(true);
+  expect(checkAfterWrk(1000, 50, { served: 1020, records: 1019 }).ok).toBe(false);
+  expect(checkAfterWrk(1000, 50, { served: 999, records: 999 }).ok).toBe(false);
+  expect(checkAfterWrk(1000, 50, { served: 1051, records: 1051 }).ok).toBe(false);
+  // Without keygate's counter (--workers) only the bound is left.
+  expect(checkAfterWrk(1000, 50, { served: undefined, records: 1050 }).ok).toBe(true);
+  expect(checkAfterWrk(1000, 50, { served: undefined, records: 990 }).ok).toBe(false);
+});
+
+test("after the load client, records must equal the requests sent", () => {
+  expect(checkAfterLoad(2000, { served: 2000, records: 2000 }).ok).toBe(true);
+  expect(checkAfterLoad(2000, { served: 2000, records: 1999 }).ok).toBe(false);
+  expect(checkAfterLoad(2000, { served: undefined, records: 2000 }).ok).toBe(true);
+});
+
+test("the markdown table is padded, escapes pipes and has a separator row", () => {
+  expect(markdownTable(["a", "bb"], [["x|y", "1"]])).toBe(
+    ["| a    | bb  |", "| ---- | --- |", "| x\\|y | 1   |"].join("\n"),
+  );
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import pino from "pino";
+import { createUsageRecorder } from "../../server/src/usage/recorder.js";
+import type { UsageRecord } from "../../server/src/usage/record.js";
+import { usageRecord } from "../helpers/records.js";
+
+const silent = pino({ level: "silent" });
+
+const rec = (i: number): UsageRecord => usageRecord({ id: `r${i}` });
+
+describe("usage recorder", () => {
+  it("writes in multi-row batches of at most batchSize", async () => {
+    const batches: number[] = [];
+    const r = createUsageRecorder({
+      insert: async (b) => void batches.push(b.length),
+      batchSize: 10,
+      flushIntervalMs: 1000,
+      queueLimit: 1000,
+      logger: silent,
+    });
+    for (let i = 0; i < 25; i++) r.record(rec(i));
+    await r.drain(5000);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(25);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(10);
+    expect(r.stats()).toMatchObject({ queued: 0, written: 25, dropped: 0 });
+  });
+
+  it("buffers through a database outage and writes everything once it recovers", async () => {
+    const written: string[] = [];
+    let down = true;
+    let failures = 0;
+    let recovered!: () => void;
+    const sawFailures = new Promise<void>((resolve) => (recovered = resolve));
+    const r = createUsageRecorder({
+      insert: async (b) => {
+        if (down) {
+          failures++;
+          if (failures === 3) recovered();
+          throw new Error("connection refused");
+        }
+        written.push(...b.map((x) => x.id));
+      },
+      batchSize: 4,
+      flushIntervalMs: 1,
+      queueLimit: 1000,
+      logger: silent,
+    });
+    for (let i = 0; i < 10; i++) r.record(rec(i));
+    await sawFailures;
+    expect(r.stats().buffered).toBe(10);
+    down = false;
+    await r.drain(10_000);
+    expect(written.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort());
+    expect(r.stats()).toMatchObject({ buffered: 0, queued: 0, dropped: 0 });
+  });
+
+  it("past the queue limit it drops the oldest records and counts them", async () => {
+    const r = createUsageRecorder({
+      insert: async () => {
+        throw new Error("down");
+      },
+      batchSize: 100,
+      flushIntervalMs: 60_000,
+      queueLimit: 5,
+      logger: silent,
+    });
+    for (let i = 0; i < 8; i++) r.record(rec(i));
+    expect(r.stats()).toMatchObject({ queued: 5, dropped: 3 });
+  });
+});
