@@ -12,7 +12,7 @@ import type { KeygateConfig } from "./config/types.js";
 import type { Logger } from "./log/logger.js";
 import { openDatabase } from "./store/db.js";
 import { findKeyForAuth, touchLastUsed } from "./store/keys.js";
-import { deleteExpiredCaptures, insertUsageBatch } from "./store/usage.js";
+import { deleteExpiredCaptures, insertUsageBatch, prepareUsageRow } from "./store/usage.js";
 import { loadKeyring } from "./secrets/master-key.js";
 import { ensureAdminToken } from "./secrets/admin-token.js";
 import { createProviderCatalog } from "./providers/catalog.js";
@@ -201,6 +201,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
 
   const recorder = createUsageRecorder({
     insert: (batch) => insertUsageBatch(db, batch, { captureRetentionDays: config.capture.retentionDays }),
+    prepare: prepareUsageRow,
     batchSize: config.usage.batchSize,
     flushIntervalMs: config.usage.flushIntervalMs,
     queueLimit: config.usage.queueLimit,

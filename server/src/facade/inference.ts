@@ -26,7 +26,7 @@ import {
   TranslationError,
   type ClientFamily,
 } from "../translate/index.js";
-import type { Dispatcher } from "undici";
+import { callUpstream, type UpstreamCall, type UpstreamHead } from "./upstream-call.js";
 import { createCapture, type Capture } from "../usage/capture.js";
 import { redactSecrets } from "../secrets/redact.js";
 import { scopesForRequest, type Header, type LimitScope, type Ticket } from "../limits/index.js";
@@ -342,16 +342,8 @@ function translatedError(from: WireFamily, to: WireFamily, status: number, body:
   return Buffer.from(JSON.stringify(translateError(from, to as ClientFamily, status, body)));
 }
 
-/** Reads a (small) upstream error body; error bodies are bounded so this cannot balloon. */
-async function readErrorBody(body: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    if (size < 65_536) parts.push(c);
-    size += c.length;
-  }
-  return Buffer.concat(parts);
-}
+/** Upstream error bodies are kept up to this size (for passing through or translating). */
+const ERROR_BODY_LIMIT = 65_536;
 
 /** Replaces the content-type in a flat header list. */
 function setContentType(headers: string[], value: string): void {
@@ -530,31 +522,30 @@ async function attempt(
     translating,
   );
 
-  const ac = new AbortController();
+  const call = callUpstream(d.upstreams.pool(origin, p.timeouts), {
+    path,
+    method: "POST",
+    headers,
+    body: payload,
+    headersTimeout: p.timeouts.firstByteMs,
+    bodyTimeout: p.timeouts.idleMs,
+  });
   const onClientClose = (): void => {
-    if (!res.writableFinished) ac.abort();
+    if (!res.writableFinished) call.abort();
   };
   res.on("close", onClientClose);
   const totalTimer = setTimeout(
-    () => ac.abort(new DOMException("total timeout", "TimeoutError")),
+    () => call.abort(new DOMException("total timeout", "TimeoutError") as Error),
     p.timeouts.totalMs,
   );
   const tDispatch = performance.now();
   if (ctx.overheadMs === 0) ctx.overheadMs = tDispatch - ctx.t0;
   let upstreamStatus = 0;
   try {
-    const up = await d.upstreams.pool(origin, p.timeouts).request({
-      path,
-      method: "POST",
-      headers,
-      body: payload,
-      signal: ac.signal,
-      headersTimeout: p.timeouts.firstByteMs,
-      bodyTimeout: p.timeouts.idleMs,
-    });
+    const up = await call.head;
     upstreamStatus = up.statusCode;
     if (isRetryable(up.statusCode, "")) {
-      const errorBody = await readErrorBody(up.body as AsyncIterable<Buffer>);
+      const errorBody = await call.collect(ERROR_BODY_LIMIT);
       const errorClass = up.statusCode === 429 ? "upstream_rate_limited" : "upstream_error";
       endAttempt(up.statusCode, errorClass);
       return {
@@ -572,6 +563,7 @@ async function attempt(
         d,
         ctx,
         up,
+        call,
         adapter,
         upstreamApi,
         target,
@@ -594,16 +586,18 @@ async function attempt(
     for (const [k, v] of ctx.limitHeaders) outHeaders.push(k, v);
     outHeaders.push("x-request-id", ctx.id, "x-keygate-overhead-ms", ctx.overheadMs.toFixed(3));
     res.writeHead(up.statusCode, outHeaders);
+    const filter = ok ? stripper : undefined;
     try {
-      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+      // Each chunk goes on as it arrives; a full client socket pauses the upstream one.
+      await call.pipe((chunk) => {
         if (rec.ttfbMs === null) rec.ttfbMs = performance.now() - ctx.t0;
         if (tap) tap.push(chunk);
         else if (collected) collected.push(chunk);
-        const out = stripper && ok ? stripper.push(chunk) : chunk;
-        if (out && ctx.capture) ctx.capture.response(out);
-        if (out && !res.write(out)) await waitDrain(res);
-        if (ctx.clientClosed) break;
-      }
+        const out = filter ? filter.push(chunk) : chunk;
+        if (!out) return true;
+        if (ctx.capture) ctx.capture.response(out);
+        return res.write(out);
+      }, res);
     } catch (err) {
       const cls = ctx.clientClosed ? "client_closed" : (classifyUpstreamError(err) ?? "upstream_reset");
       if (tap) applyUsage(rec, tap.result());
@@ -626,7 +620,7 @@ async function attempt(
       finish(d, ctx, 499, "client_closed");
       return DONE;
     }
-    const tail = ok ? stripper?.end?.() : undefined;
+    const tail = filter?.end?.();
     if (tail) ctx.capture?.response(tail);
     res.end(tail);
     if (tap) {
@@ -669,7 +663,8 @@ async function attempt(
 async function relayTranslated(
   d: FacadeDeps,
   ctx: Ctx,
-  up: Dispatcher.ResponseData,
+  up: UpstreamHead,
+  call: UpstreamCall,
   adapter: ProviderAdapter,
   upstreamApi: Api,
   target: RouteTarget<UpstreamProvider>,
@@ -695,14 +690,12 @@ async function relayTranslated(
     );
     return h;
   };
-  const iterable = up.body as AsyncIterable<Buffer>;
-
   if (upstreamStatus >= 400) {
     const errBody = translatedError(
       adapter.family,
       ctx.family,
       upstreamStatus,
-      await readErrorBody(iterable),
+      await call.collect(ERROR_BODY_LIMIT),
     );
     res.writeHead(upstreamStatus, [
       ...baseHeaders("application/json"),
@@ -716,9 +709,7 @@ async function relayTranslated(
   }
 
   if (!stream) {
-    const parts: Buffer[] = [];
-    for await (const c of iterable) parts.push(c);
-    const bytes = Buffer.concat(parts);
+    const bytes = await call.collect(Number.POSITIVE_INFINITY);
     const u = adapter.usageFromBody(upstreamApi, bytes);
     if (u) applyUsage(rec, u);
     const out = Buffer.from(
@@ -743,19 +734,21 @@ async function relayTranslated(
   });
   const tap = adapter.createStreamTap(upstreamApi, { estimatedInputTokens: Math.ceil(raw.length / 4) });
   res.writeHead(200, [...baseHeaders("text/event-stream; charset=utf-8"), "cache-control", "no-cache"]);
-  const write = async (chunks: Uint8Array[]): Promise<void> => {
+  /** Writes translated events; false when the client socket is full. */
+  const write = (chunks: Uint8Array[]): boolean => {
+    let room = true;
     for (const c of chunks) {
       if (rec.ttfbMs === null) rec.ttfbMs = performance.now() - ctx.t0;
       ctx.capture?.response(c);
-      if (!res.write(c)) await waitDrain(res);
+      room = res.write(c) && room;
     }
+    return room;
   };
   try {
-    for await (const chunk of iterable) {
+    await call.pipe((chunk) => {
       tap.push(chunk);
-      await write(translator.push(chunk));
-      if (ctx.clientClosed) break;
-    }
+      return write(translator.push(chunk));
+    }, res);
   } catch (err) {
     const cls = ctx.clientClosed ? "client_closed" : (classifyUpstreamError(err) ?? "upstream_reset");
     applyUsage(rec, tap.result());
@@ -774,7 +767,7 @@ async function relayTranslated(
     finish(d, ctx, 499, "client_closed");
     return DONE;
   }
-  await write(translator.end());
+  write(translator.end());
   res.end();
   const streamErr = tap.streamError() ? "upstream_stream_error" : "";
   endAttempt(upstreamStatus, streamErr);

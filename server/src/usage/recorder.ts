@@ -29,6 +29,8 @@ export interface RecorderOptions {
   flushIntervalMs: number;
   queueLimit: number;
   logger: Logger;
+  /** Called once per record as it is queued, before observers (e.g. to serialise its row). */
+  prepare?: (r: UsageRecord) => void;
   /** Called for every record as it is queued (live feed, metrics). Must not throw. */
   onRecord?: (r: UsageRecord) => void;
 }
@@ -86,6 +88,7 @@ export function createUsageRecorder(opts: RecorderOptions): UsageRecorder {
 
   return {
     record(r) {
+      opts.prepare?.(r);
       queue.push(r);
       if (queue.length > opts.queueLimit) {
         const over = queue.length - opts.queueLimit;
