@@ -1,7 +1,8 @@
 // Prometheus metrics. Label sets are bounded: at most `maxInstances` distinct instance labels
 // (later ones are reported as "_other"), and models likewise, so a fleet of thousands of agents
 // cannot blow up the scrape.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { counterFamily, histogramFamily, type HistogramSeries } from "./hot.js";
 import type { UsageRecord } from "../usage/record.js";
 
 export interface GatewayMetrics {
@@ -41,50 +42,47 @@ export function createMetrics(
   const instance = boundedLabel(opts.maxInstances ?? 500);
   const model = boundedLabel(opts.maxModels ?? 200);
 
-  const requests = new Counter({
+  // Updated on every request, so kept as plain numbers (see hot.ts); prom-client covers the rest.
+  const requests = counterFamily({
     name: "keygate_requests_total",
     help: "Inference requests completed, by provider, model, instance and status class.",
-    labelNames: ["provider", "model", "instance", "status"] as const,
-    registers: [registry],
+    labelNames: ["provider", "model", "instance", "status"],
   });
-  const errors = new Counter({
+  const errors = counterFamily({
     name: "keygate_request_errors_total",
     help: "Inference requests that ended in an error, by provider and error class.",
-    labelNames: ["provider", "error_class"] as const,
-    registers: [registry],
+    labelNames: ["provider", "error_class"],
   });
-  const tokens = new Counter({
+  const tokens = counterFamily({
     name: "keygate_tokens_total",
     help: "Tokens used, by provider, model, instance and kind (input, output, cache_read, cache_write).",
-    labelNames: ["provider", "model", "instance", "kind"] as const,
-    registers: [registry],
+    labelNames: ["provider", "model", "instance", "kind"],
   });
-  const cost = new Counter({
+  const cost = counterFamily({
     name: "keygate_cost_usd_total",
     help: "Cost in USD of requests with a known price, by provider, model and instance.",
-    labelNames: ["provider", "model", "instance"] as const,
-    registers: [registry],
+    labelNames: ["provider", "model", "instance"],
   });
-  const latency = new Histogram({
+  const latency = histogramFamily({
     name: "keygate_request_duration_seconds",
     help: "Total request latency as the client saw it.",
-    labelNames: ["provider"] as const,
+    labelNames: ["provider"],
     buckets: LATENCY_BUCKETS,
-    registers: [registry],
   });
-  const ttfb = new Histogram({
+  const ttfb = histogramFamily({
     name: "keygate_time_to_first_byte_seconds",
     help: "Time from request arrival to the first response byte sent to the client.",
-    labelNames: ["provider"] as const,
+    labelNames: ["provider"],
     buckets: LATENCY_BUCKETS,
-    registers: [registry],
   });
-  const overhead = new Histogram({
+  const overhead = histogramFamily({
     name: "keygate_overhead_seconds",
     help: "Time spent inside keygate per request, excluding the upstream.",
+    labelNames: [],
     buckets: OVERHEAD_BUCKETS,
-    registers: [registry],
   });
+  const overheadAll = overhead.series([]);
+  const hot = [requests, errors, tokens, cost, latency, ttfb, overhead];
   const redisErrors = new Counter({
     name: "keygate_limiter_redis_errors_total",
     help: "Errors talking to Redis from the rate limiter and budgets.",
@@ -134,18 +132,17 @@ export function createMetrics(
     },
   });
 
-  // Labelled children, looked up once per (provider, model, instance) rather than per request.
-  type CounterChild = ReturnType<typeof tokens.labels>;
-  type HistogramChild = ReturnType<typeof latency.labels>;
+  // Series looked up once per (provider, model, instance) rather than per request.
+  type Counted = { value: number };
   type Children = {
-    requests: CounterChild[];
-    input: CounterChild;
-    output: CounterChild;
-    cacheRead: CounterChild;
-    cacheWrite: CounterChild;
-    cost: CounterChild;
-    latency: HistogramChild;
-    ttfb: HistogramChild;
+    requests: Counted[];
+    input: Counted;
+    output: Counted;
+    cacheRead: Counted;
+    cacheWrite: Counted;
+    cost: Counted;
+    latency: HistogramSeries;
+    ttfb: HistogramSeries;
   };
   const children = new Map<string, Children>();
   const childrenFor = (provider: string, m: string, inst: string): Children => {
@@ -154,13 +151,13 @@ export function createMetrics(
     if (!c) {
       c = {
         requests: [],
-        input: tokens.labels(provider, m, inst, "input"),
-        output: tokens.labels(provider, m, inst, "output"),
-        cacheRead: tokens.labels(provider, m, inst, "cache_read"),
-        cacheWrite: tokens.labels(provider, m, inst, "cache_write"),
-        cost: cost.labels(provider, m, inst),
-        latency: latency.labels(provider),
-        ttfb: ttfb.labels(provider),
+        input: tokens.series([provider, m, inst, "input"]),
+        output: tokens.series([provider, m, inst, "output"]),
+        cacheRead: tokens.series([provider, m, inst, "cache_read"]),
+        cacheWrite: tokens.series([provider, m, inst, "cache_write"]),
+        cost: cost.series([provider, m, inst]),
+        latency: latency.series([provider]),
+        ttfb: ttfb.series([provider]),
       };
       children.set(key, c);
     }
@@ -175,20 +172,21 @@ export function createMetrics(
       const inst = instance(r.instanceId || "none");
       const c = childrenFor(provider, m, inst);
       const status = Math.floor(r.statusCode / 100);
-      (c.requests[status] ??= requests.labels(provider, m, inst, `${status}xx`)).inc();
-      if (r.errorClass) errors.inc({ provider, error_class: r.errorClass });
-      if (r.inputTokens) c.input.inc(r.inputTokens);
-      if (r.outputTokens) c.output.inc(r.outputTokens);
-      if (r.cacheReadTokens) c.cacheRead.inc(r.cacheReadTokens);
-      if (r.cacheWriteTokens) c.cacheWrite.inc(r.cacheWriteTokens);
-      if (r.costUsd) c.cost.inc(r.costUsd);
+      (c.requests[status] ??= requests.series([provider, m, inst, `${status}xx`])).value++;
+      if (r.errorClass) errors.series([provider, r.errorClass]).value++;
+      if (r.inputTokens) c.input.value += r.inputTokens;
+      if (r.outputTokens) c.output.value += r.outputTokens;
+      if (r.cacheReadTokens) c.cacheRead.value += r.cacheReadTokens;
+      if (r.cacheWriteTokens) c.cacheWrite.value += r.cacheWriteTokens;
+      if (r.costUsd) c.cost.value += r.costUsd;
       c.latency.observe(r.latencyMs / 1000);
       if (r.ttfbMs !== null) c.ttfb.observe(r.ttfbMs / 1000);
-      if (r.overheadMs !== undefined) overhead.observe(r.overheadMs / 1000);
+      if (r.overheadMs !== undefined) overheadAll.observe(r.overheadMs / 1000);
     },
     limiterRedisError: () => redisErrors.inc(),
     async render() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      const base = await registry.metrics();
+      return { contentType: registry.contentType, body: base + hot.map((f) => f.render()).join("") };
     },
   };
 }
