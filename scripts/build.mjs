@@ -21,6 +21,8 @@ await build({
   ...node,
   entryPoints: {
     keygate: "server/src/main.ts",
+    // Embedded PGlite's thread, loaded by server/src/store/embedded.ts from next to the bundle.
+    "pglite-worker": "server/src/store/pglite-worker.ts",
     gwctl: "cli/src/main.ts",
     bench: "bench/run.ts",
     "bench-upstream": "bench/upstream.ts",

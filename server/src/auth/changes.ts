@@ -4,7 +4,7 @@
 // listener reconnects with backoff, firing `onState(true)` once it is subscribed again.
 // A heartbeat catches links that die silently.
 import pg from "pg";
-import type { PGlite } from "@electric-sql/pglite";
+import type { EmbeddedPostgres } from "../store/embedded.js";
 import type { Logger } from "../log/logger.js";
 import { CHANGES_CHANNEL, parseChange, type ChangeEvent } from "../store/notify.js";
 
@@ -41,7 +41,7 @@ function parseAck(payload: string): { nonce: string; replica: string } | undefin
 }
 
 /** Embedded PGlite: one process, notifications are delivered in-process and never drop. */
-export async function listenPglite(db: PGlite, opts: ListenOptions): Promise<ChangeListener> {
+export async function listenPglite(db: EmbeddedPostgres, opts: ListenOptions): Promise<ChangeListener> {
   const unlisten = await db.listen(CHANGES_CHANNEL, (payload) => {
     const e = parseChange(payload);
     if (e) opts.onEvent(e);

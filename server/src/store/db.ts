@@ -2,10 +2,10 @@
 // embedded PGlite in the data directory. One schema and one set of migrations serve both.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { KeygateConfig } from "../config/types.js";
+import { openEmbeddedPostgres, type EmbeddedPostgres } from "./embedded.js";
 import { migrateToLatest } from "./migrate.js";
 import { pgliteDialect } from "./pglite-dialect.js";
 import type { Database } from "./schema.js";
@@ -15,8 +15,8 @@ export type DB = Kysely<Database>;
 export interface OpenDatabase {
   db: DB;
   kind: "postgres" | "pglite";
-  /** The embedded instance (for LISTEN through PGlite's own API). */
-  pglite?: PGlite;
+  /** The embedded database (for LISTEN through PGlite's own API). */
+  pglite?: EmbeddedPostgres;
   /** The Postgres URL (for a dedicated LISTEN connection). */
   url?: string;
   close(): Promise<void>;
@@ -79,7 +79,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): OpenDatabase {
 async function openPGlite(dataDir: string): Promise<OpenDatabase> {
   const dir = join(dataDir, "pgdata");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pglite = await PGlite.create(dir, { parsers: { [INT8_OID]: parseInt8 } });
+  const pglite = await openEmbeddedPostgres(dir);
   const db = new Kysely<Database>({ dialect: pgliteDialect(pglite) });
   return {
     db,

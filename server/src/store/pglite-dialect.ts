@@ -1,8 +1,9 @@
-// A kysely dialect over embedded PGlite. PGlite is a single Postgres session, so the driver
+// A kysely dialect over embedded PGlite (in its worker thread, see embedded.ts). PGlite is a
+// single Postgres session, so the driver
 // hands its one connection to one caller at a time: a transaction holds it from BEGIN to
 // COMMIT and every other query waits its turn. Code inside a transaction must therefore use
 // the transaction handle, never the outer `db`, or it waits on itself.
-import type { PGlite } from "@electric-sql/pglite";
+import type { EmbeddedPostgres } from "./embedded.js";
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -26,10 +27,10 @@ function createMutex(): () => Promise<() => void> {
   };
 }
 
-function createConnection(pglite: PGlite): DatabaseConnection {
+function createConnection(pglite: EmbeddedPostgres): DatabaseConnection {
   return {
     async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-      const res = await pglite.query<R>(compiled.sql, [...compiled.parameters], { rowMode: "object" });
+      const res = await pglite.query<R>(compiled.sql, compiled.parameters);
       return {
         rows: res.rows,
         ...(res.affectedRows !== undefined ? { numAffectedRows: BigInt(res.affectedRows) } : {}),
@@ -41,15 +42,13 @@ function createConnection(pglite: PGlite): DatabaseConnection {
   };
 }
 
-function createDriver(pglite: PGlite): Driver {
+function createDriver(pglite: EmbeddedPostgres): Driver {
   const lock = createMutex();
   const connection = createConnection(pglite);
   // The mutex admits one holder at a time, so the holder's release is always the only one here.
   let release: (() => void) | undefined;
   return {
-    async init() {
-      await pglite.waitReady;
-    },
+    async init() {},
     async acquireConnection() {
       const r = await lock();
       release = r;
@@ -76,8 +75,8 @@ function createDriver(pglite: PGlite): Driver {
   };
 }
 
-/** Kysely dialect for a PGlite instance the caller owns (and closes). */
-export function pgliteDialect(pglite: PGlite): Dialect {
+/** Kysely dialect for an embedded database the caller owns (and closes). */
+export function pgliteDialect(pglite: EmbeddedPostgres): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => createDriver(pglite),
