@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createKeyCache, hashSecret, type KeyLoader } from "../../server/src/auth/key-cache.js";
+import { createKeyCache, type KeyLoader } from "../../server/src/auth/key-cache.js";
+import { hashKey } from "../../server/src/secrets/virtual-key.js";
 import type { KeyForAuth } from "../../server/src/store/keys.js";
 import type { InstanceRow, VirtualKeyRow } from "../../server/src/store/schema.js";
 
@@ -10,7 +11,7 @@ function row(id: string, secret: string, revoked = false): KeyForAuth {
     instance_id: "agent-1",
     prefix: secret.slice(0, 12),
     display_name: id,
-    secret_hash: hashSecret(secret),
+    secret_hash: hashKey(secret),
     previous_hash: null,
     previous_expires_at: null,
     allowed_models: [],
@@ -67,7 +68,7 @@ function fakeStore() {
 describe("key cache", () => {
   it("loads a key once, then answers from memory", async () => {
     const s = fakeStore();
-    s.rows.set(hashSecret("kg_live_a"), row("key_a", "kg_live_a"));
+    s.rows.set(hashKey("kg_live_a"), row("key_a", "kg_live_a"));
     const cache = createKeyCache({ load: s.load, staticTokens: [] });
     const first = await cache.resolve("kg_live_a");
     expect(first?.id).toBe("key_a");
@@ -79,7 +80,7 @@ describe("key cache", () => {
 
   it("shares one load between concurrent misses", async () => {
     const s = fakeStore();
-    s.rows.set(hashSecret("kg_live_a"), row("key_a", "kg_live_a"));
+    s.rows.set(hashKey("kg_live_a"), row("key_a", "kg_live_a"));
     const cache = createKeyCache({ load: s.load, staticTokens: [] });
     const release = s.hold();
     const all = Promise.all([
@@ -95,7 +96,7 @@ describe("key cache", () => {
 
   it("evicting a key makes the next lookup see the database's current state", async () => {
     const s = fakeStore();
-    const h = hashSecret("kg_live_a");
+    const h = hashKey("kg_live_a");
     s.rows.set(h, row("key_a", "kg_live_a"));
     const cache = createKeyCache({ load: s.load, staticTokens: [] });
     expect((await cache.resolve("kg_live_a"))?.revoked).toBe(false);
@@ -106,7 +107,7 @@ describe("key cache", () => {
 
   it("a load that started before an eviction does not repopulate the cache with stale data", async () => {
     const s = fakeStore();
-    const h = hashSecret("kg_live_a");
+    const h = hashKey("kg_live_a");
     s.rows.set(h, row("key_a", "kg_live_a"));
     const cache = createKeyCache({ load: s.load, staticTokens: [] });
     const release = s.hold();
@@ -120,7 +121,7 @@ describe("key cache", () => {
 
   it("while untrusted, every lookup goes to the database", async () => {
     const s = fakeStore();
-    s.rows.set(hashSecret("kg_live_a"), row("key_a", "kg_live_a"));
+    s.rows.set(hashKey("kg_live_a"), row("key_a", "kg_live_a"));
     const cache = createKeyCache({ load: s.load, staticTokens: [] });
     await cache.resolve("kg_live_a");
     cache.setTrusted(false);
@@ -136,8 +137,8 @@ describe("key cache", () => {
 
   it("evicting an instance drops all of its keys", async () => {
     const s = fakeStore();
-    s.rows.set(hashSecret("kg_live_a"), row("key_a", "kg_live_a"));
-    s.rows.set(hashSecret("kg_live_b"), row("key_b", "kg_live_b"));
+    s.rows.set(hashKey("kg_live_a"), row("key_a", "kg_live_a"));
+    s.rows.set(hashKey("kg_live_b"), row("key_b", "kg_live_b"));
     const cache = createKeyCache({ load: s.load, staticTokens: [] });
     await cache.resolve("kg_live_a");
     await cache.resolve("kg_live_b");

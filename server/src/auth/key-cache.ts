@@ -2,9 +2,9 @@
 // (concurrent misses for the same key share one load); invalidations from any replica evict
 // entries. While invalidations cannot be trusted (notification link down) every lookup goes
 // to the database instead, so a revoked key is never served from a stale entry.
-import { createHash } from "node:crypto";
 import type { StaticTokenConfig } from "../config/types.js";
 import type { KeyForAuth } from "../store/keys.js";
+import { hashKey } from "../secrets/virtual-key.js";
 import { principalFromKey, principalFromStatic, type Principal } from "./principal.js";
 
 export type KeyLoader = (hash: string) => Promise<KeyForAuth | undefined>;
@@ -21,10 +21,6 @@ export interface KeyCache {
   size(): number;
 }
 
-export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex");
-}
-
 export function createKeyCache(opts: {
   load: KeyLoader;
   staticTokens: StaticTokenConfig[];
@@ -32,7 +28,7 @@ export function createKeyCache(opts: {
 }): KeyCache {
   const maxEntries = opts.maxEntries ?? 100_000;
   const statics = new Map<string, Principal>();
-  for (const t of opts.staticTokens) statics.set(hashSecret(t.token), principalFromStatic(t));
+  for (const t of opts.staticTokens) statics.set(hashKey(t.token), principalFromStatic(t));
 
   const entries = new Map<string, Principal>();
   const inflight = new Map<string, Promise<Principal | undefined>>();
@@ -67,7 +63,7 @@ export function createKeyCache(opts: {
 
   return {
     resolve(secret) {
-      const hash = hashSecret(secret);
+      const hash = hashKey(secret);
       const s = statics.get(hash);
       if (s) return s;
       if (isTrusted) {

@@ -52,7 +52,7 @@ export function upstreamHeaders(
   crossFamily = false,
 ): string[] {
   const out: string[] = [];
-  const seen = new Set<string>();
+  let hasContentType = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
     if (DROP.has(name) || name.startsWith("x-keygate-")) continue;
@@ -61,14 +61,20 @@ export function upstreamHeaders(
       (name.startsWith("anthropic-") || name.startsWith("openai-") || name.startsWith("x-stainless-"))
     )
       continue;
-    seen.add(name);
+    if (name === "content-type") hasContentType = true;
     out.push(name, rawHeaders[i + 1]!);
   }
-  for (const [k, v] of defaults) if (!seen.has(k)) out.push(k, v);
+  // A default applies only when the client did not send the header (a linear scan: lists are short).
+  for (const [k, v] of defaults) if (!hasName(out, k)) out.push(k, v);
   for (const [k, v] of inject) out.push(k, v);
-  if (!seen.has("content-type")) out.push("content-type", "application/json");
+  if (!hasContentType) out.push("content-type", "application/json");
   out.push("content-length", String(contentLength), "accept-encoding", "identity");
   return out;
+}
+
+function hasName(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
+  return false;
 }
 
 /** Upstream response headers never passed back. */

@@ -534,6 +534,8 @@ async function attempt(
     if (!res.writableFinished) call.abort();
   };
   res.on("close", onClientClose);
+  // The client may have left while the request was being prepared; "close" will not fire again.
+  if (ctx.clientClosed) call.abort();
   const totalTimer = setTimeout(
     () => call.abort(new DOMException("total timeout", "TimeoutError") as Error),
     p.timeouts.totalMs,

@@ -1,5 +1,5 @@
 // Virtual keys and admin tokens: 256-bit random secrets with a recognisable prefix; only the hash is stored.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, hash, randomBytes } from "node:crypto";
 
 export const VIRTUAL_KEY_PREFIX = "kg_live_";
 export const ADMIN_TOKEN_PREFIX = "kg_admin_";
@@ -15,8 +15,15 @@ export interface GeneratedSecret {
   prefix: string;
 }
 
+// One-shot hashing (Node >= 20.12) is about twice as fast as a Hash object; this runs per request.
+const sha256Hex: (s: string) => string =
+  typeof hash === "function"
+    ? (s) => hash("sha256", s, "hex")
+    : (s) => createHash("sha256").update(s, "utf8").digest("hex");
+
+/** Hex SHA-256 of a secret, as stored and as looked up. */
 export function hashKey(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
+  return sha256Hex(secret);
 }
 
 function generate(kind: string): GeneratedSecret {
