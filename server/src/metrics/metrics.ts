@@ -6,7 +6,6 @@ import { counterFamily, histogramFamily, type HistogramSeries } from "./hot.js";
 import type { UsageRecord } from "../usage/record.js";
 
 export interface GatewayMetrics {
-  registry: Registry;
   observe(rec: UsageRecord): void;
   limiterRedisError(): void;
   render(): Promise<{ contentType: string; body: string }>;
@@ -165,7 +164,6 @@ export function createMetrics(
   };
 
   return {
-    registry,
     observe(r) {
       const provider = r.providerId || "none";
       const m = model(r.servedModel || r.requestedModel || "none");

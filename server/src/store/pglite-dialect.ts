@@ -1,8 +1,8 @@
 // A kysely dialect over embedded PGlite (in its worker thread, see embedded.ts). PGlite is a
-// single Postgres session, so the driver
-// hands its one connection to one caller at a time: a transaction holds it from BEGIN to
-// COMMIT and every other query waits its turn. Code inside a transaction must therefore use
-// the transaction handle, never the outer `db`, or it waits on itself.
+// single Postgres session, so the driver hands its one connection to one caller at a time: a
+// transaction holds it from BEGIN to COMMIT and every other query waits its turn. Code inside a
+// transaction must therefore use the transaction handle, never the outer `db`, or it waits on
+// itself.
 import type { EmbeddedPostgres } from "./embedded.js";
 import {
   CompiledQuery,
