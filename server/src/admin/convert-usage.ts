@@ -9,7 +9,7 @@ import {
   type UsageRow,
 } from "../../../sdk/gen/keygate/v1/usage_pb.js";
 import type { CaptureRow } from "../store/requests.js";
-import { toUsageColumns } from "../store/usage.js";
+import { toCaptureColumns, toUsageColumns } from "../store/usage.js";
 import type { UsageRecordRow } from "../store/schema.js";
 import type { UsageAggregate } from "../store/usage-query.js";
 import type { UsageRecord } from "../usage/record.js";
@@ -82,17 +82,7 @@ export function requestMessage(r: UsageRecordRow, capture?: CaptureRow): Request
 
 /** A live record; captured bodies only when the watcher may see them. */
 export function liveRequestMessage(r: UsageRecord, withCapture = false): RequestRecord {
-  const capture =
-    withCapture && r.capture
-      ? {
-          request_id: r.id,
-          time: r.time,
-          instance_id: r.instanceId,
-          request_body: r.capture.requestBody,
-          response_body: r.capture.responseBody,
-          truncated: r.capture.truncated,
-          expires_at: r.time,
-        }
-      : undefined;
+  // Live records have no retention yet; the expiry is not shown.
+  const capture = withCapture ? toCaptureColumns(r, r.time) : undefined;
   return requestMessage(toUsageColumns(r), capture);
 }

@@ -43,8 +43,9 @@ function workerScript(): URL {
 }
 
 type Pending = { resolve: (r: EmbeddedReply) => void; reject: (err: Error) => void };
-/** A request before it is numbered. */
-type Request = EmbeddedRequest extends infer T ? (T extends unknown ? Omit<T, "id"> : never) : never;
+/** A request before it is numbered (Omit applied to each member of the union). */
+type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
+type Request = Unnumbered<EmbeddedRequest>;
 
 /** Starts PGlite on its own thread with its data in `dir`; resolves once it is open. */
 export async function openEmbeddedPostgres(dir: string): Promise<EmbeddedPostgres> {

@@ -116,19 +116,25 @@ async function insertRecordColumns(db: DB, rs: readonly UsageRecord[]): Promise<
     on conflict (id) do nothing`.execute(db);
 }
 
+/** A record's captured bodies as the captures row they become; undefined when none were captured. */
+export function toCaptureColumns(r: UsageRecord, expiresAt: Date): Insertable<CapturesTable> | undefined {
+  if (!r.capture) return undefined;
+  return {
+    request_id: r.id,
+    time: r.time,
+    instance_id: r.instanceId,
+    request_body: r.capture.requestBody,
+    response_body: r.capture.responseBody,
+    truncated: r.capture.truncated,
+    expires_at: expiresAt,
+  };
+}
+
 function captureRows(rs: readonly UsageRecord[], retentionMs: number): Insertable<CapturesTable>[] {
   const captures: Insertable<CapturesTable>[] = [];
   for (const r of rs) {
-    if (!r.capture) continue;
-    captures.push({
-      request_id: r.id,
-      time: r.time,
-      instance_id: r.instanceId,
-      request_body: r.capture.requestBody,
-      response_body: r.capture.responseBody,
-      truncated: r.capture.truncated,
-      expires_at: new Date(r.time.getTime() + retentionMs),
-    });
+    const row = toCaptureColumns(r, new Date(r.time.getTime() + retentionMs));
+    if (row) captures.push(row);
   }
   return captures;
 }
