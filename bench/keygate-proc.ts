@@ -31,6 +31,9 @@ export interface KeygateProc {
   close(): Promise<void>;
 }
 
+/** The node flags keygate ships with: the shebang of server/bin/keygate.js, and `npm start`. */
+const KEYGATE_NODE_FLAGS = ["--max-semi-space-size=8"];
+
 /** Data directories of keygates still running, removed by removeDataDirs() if the run fails. */
 const dataDirs = new Set<string>();
 
@@ -74,6 +77,8 @@ export async function startKeygate(root: string, o: KeygateOptions): Promise<Key
     name: "keygate",
     command: process.execPath,
     args: [
+      // As the keygate command and `npm start` run it (see server/bin/keygate.js).
+      ...KEYGATE_NODE_FLAGS,
       ...(o.nodeArgs ?? []),
       join(root, "server", "bin", "keygate.js"),
       "serve",

@@ -12,7 +12,7 @@ import type { KeygateConfig } from "./config/types.js";
 import type { Logger } from "./log/logger.js";
 import { openDatabase } from "./store/db.js";
 import { findKeyForAuth, touchLastUsed } from "./store/keys.js";
-import { deleteExpiredCaptures, insertUsageBatch, prepareUsageRow } from "./store/usage.js";
+import { deleteExpiredCaptures, insertUsageBatch, usageRow } from "./store/usage.js";
 import { loadKeyring } from "./secrets/master-key.js";
 import { ensureAdminToken } from "./secrets/admin-token.js";
 import { createProviderCatalog } from "./providers/catalog.js";
@@ -200,8 +200,9 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
     logger.warn("redis is not reachable yet; limits follow redis.onOutage");
 
   const recorder = createUsageRecorder({
-    insert: (batch) => insertUsageBatch(db, batch, { captureRetentionDays: config.capture.retentionDays }),
-    prepare: prepareUsageRow,
+    insert: (batch, rows) =>
+      insertUsageBatch(db, batch, { captureRetentionDays: config.capture.retentionDays, rows }),
+    prepare: usageRow,
     batchSize: config.usage.batchSize,
     flushIntervalMs: config.usage.flushIntervalMs,
     queueLimit: config.usage.queueLimit,

@@ -67,4 +67,30 @@ describe("usage recorder", () => {
     for (let i = 0; i < 8; i++) r.record(rec(i));
     expect(r.stats()).toMatchObject({ queued: 5, dropped: 3 });
   });
+
+  it("hands each record's prepared payload to insert beside it, also after the oldest were dropped", async () => {
+    const seen: [string, string][] = [];
+    let down = true;
+    let failed!: () => void;
+    const sawFailure = new Promise<void>((resolve) => (failed = resolve));
+    const r = createUsageRecorder<string>({
+      insert: async (batch, prepared) => {
+        if (down) {
+          failed();
+          throw new Error("down");
+        }
+        batch.forEach((x, i) => seen.push([x.id, prepared[i]!]));
+      },
+      prepare: (x) => `row:${x.id}`,
+      batchSize: 3,
+      flushIntervalMs: 1,
+      queueLimit: 5,
+      logger: silent,
+    });
+    for (let i = 0; i < 8; i++) r.record(rec(i));
+    await sawFailure;
+    down = false;
+    await r.drain(10_000);
+    expect(seen).toEqual([3, 4, 5, 6, 7].map((i) => [`r${i}`, `row:r${i}`]));
+  });
 });

@@ -29,6 +29,52 @@ describe("usage chunk stripper", () => {
     }
   });
 
+  it("passes the upstream's bytes on untouched: comments, ids, CRLF and CR line endings, split data lines", () => {
+    const usageEvent = usage.replace("\n\n", "\r\n\r\n");
+    const parts = [
+      ": keep-alive\r\n\r\n",
+      `id: 1\r\n${events[0]!.replace("\n\n", "\r\n\r\n")}`,
+      `retry: 3000\r${events[1]!.replace("\n\n", "\r\r")}`,
+      'data: {"id":"chatcmpl-1","choices":[{"index":0,\ndata: "delta":{"content":"é"}}]}\n\n',
+      events[2]!,
+    ];
+    const upstream = Buffer.from(parts.join("") + usageEvent + done);
+    const expected = parts.join("") + done;
+    const run = (pieces: Buffer[]): string => {
+      const s = createUsageChunkStripper();
+      return [...pieces.map((p) => s.push(p)), s.end?.()]
+        .filter((x): x is Uint8Array => x !== undefined)
+        .map((x) => Buffer.from(x).toString("latin1"))
+        .join("");
+    };
+    for (let cut = 1; cut < upstream.length; cut++) {
+      expect(run([upstream.subarray(0, cut), upstream.subarray(cut)])).toBe(
+        Buffer.from(expected).toString("latin1"),
+      );
+    }
+    const bytewise = Array.from({ length: upstream.length }, (_, i) => upstream.subarray(i, i + 1));
+    expect(run(bytewise)).toBe(Buffer.from(expected).toString("latin1"));
+  });
+
+  it("passes on a last event that never got its blank line, unless it is the usage chunk", () => {
+    const s = createUsageChunkStripper();
+    const last = events[1]!.trimEnd();
+    expect(s.push(Buffer.from(events[0]! + last))).toBeDefined();
+    expect(Buffer.from(s.end!()!).toString()).toBe(last);
+    const t = createUsageChunkStripper();
+    expect(t.push(Buffer.from(usage.trimEnd()))).toBeUndefined();
+    expect(t.end!()).toBeUndefined();
+  });
+
+  it("lets an event too large to hold through as it arrives, and still strips the usage chunk after it", () => {
+    const s = createUsageChunkStripper();
+    const big = `: ${"x".repeat(1_100_000)}`;
+    const first = s.push(Buffer.from(big));
+    expect(first && Buffer.from(first).toString()).toBe(big);
+    const rest = s.push(Buffer.from(`\r\n\r\n${usage}${done}`));
+    expect(rest && Buffer.from(rest).toString()).toBe(`\r\n\r\n${done}`);
+  });
+
   it("keeps chunks that carry choices even when they mention usage", () => {
     const s = createUsageChunkStripper();
     const both = chunk({ ...base, choices: [{ index: 0, delta: { content: "usage" } }], usage: null });

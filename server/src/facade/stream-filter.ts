@@ -1,7 +1,7 @@
-// Stream re-framing for the few cases where the client must not get the upstream's bytes as they
-// are. Each filter parses the upstream SSE events as they arrive and writes its own framing of
-// each event at once: no event waits for the next one.
+// Stream filters for the few cases where the client must not get the upstream's bytes exactly as
+// they are. Each passes every event on as soon as it is complete: no event waits for the next one.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { hasObjectValue } from "../usage/taps/scan.js";
 
 export interface ChunkFilter {
   push(chunk: Uint8Array): Uint8Array | undefined;
@@ -29,7 +29,7 @@ function sseRewriter(render: (e: EventSourceMessage) => string, closing?: () => 
 }
 
 function isUsageOnlyChunk(data: string): boolean {
-  if (!data.includes('"usage"')) return false;
+  if (!hasObjectValue(data, '"usage"')) return false;
   try {
     const v = JSON.parse(data) as { choices?: unknown; usage?: unknown };
     return (
@@ -40,16 +40,104 @@ function isUsageOnlyChunk(data: string): boolean {
   }
 }
 
+/** The data of one SSE event's text: its `data:` lines, joined by newlines. */
+function eventData(text: string): string {
+  let data: string | undefined;
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (!line.startsWith("data") || (line.length > 4 && line[4] !== ":")) continue;
+    const value = line.length > 5 && line[5] === " " ? line.slice(6) : line.slice(5);
+    data = data === undefined ? value : `${data}\n${value}`;
+  }
+  return data ?? "";
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const USAGE_KEY = Buffer.from('"usage"');
+/** An event still incomplete past this size is passed on as it is rather than held. */
+const MAX_HELD_BYTES = 1 << 20;
+
 /**
  * When keygate asked an OpenAI-format upstream for stream_options.include_usage on the client's
  * behalf, the extra usage-only chunk must not reach the client: it gets exactly the stream it asked
- * for. OpenAI chat streams are `data:` events only, so re-emitting each event's data reproduces the
- * stream byte for byte, minus that one chunk.
+ * for. The upstream's bytes pass through untouched (comments, ids and line endings included); the
+ * filter only finds where each event ends, holds an incomplete last event until its end arrives,
+ * and drops the one event that carries usage and no choices. Only events whose bytes contain
+ * `"usage"` are decoded, and only one with a usage object is parsed.
  */
 export function createUsageChunkStripper(): ChunkFilter {
-  return sseRewriter((e) =>
-    isUsageOnlyChunk(e.data) ? "" : (e.event ? `event: ${e.event}\n` : "") + `data: ${e.data}\n\n`,
-  );
+  // The start of an event not complete yet, and where in it scanning resumes.
+  let held: Buffer | undefined;
+  let resumeAt = 0;
+  // Scanner state where scanning stopped: at the start of a line, just after a CR.
+  let atLineStart = true;
+  let afterCR = false;
+
+  const isUsageEvent = (buf: Buffer, from: number, to: number): boolean => {
+    const key = buf.indexOf(USAGE_KEY, from);
+    return key !== -1 && key < to && isUsageOnlyChunk(eventData(buf.toString("utf8", from, to)));
+  };
+
+  return {
+    push(chunk) {
+      const incoming = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const buf = held ? Buffer.concat([held, incoming]) : incoming;
+      let i = held ? resumeAt : 0;
+      held = undefined;
+      let eventStart = 0;
+      let kept: Buffer[] | undefined;
+      let keptUpTo = 0;
+      for (; i < buf.length; i++) {
+        const b = buf[i]!;
+        if (b !== LF && b !== CR) {
+          atLineStart = false;
+          afterCR = false;
+          continue;
+        }
+        if (b === LF && afterCR) {
+          afterCR = false; // the second half of a CRLF
+          continue;
+        }
+        if (!atLineStart) {
+          atLineStart = true;
+          afterCR = b === CR;
+          continue;
+        }
+        // A blank line: the event ends with it. A CR may be the first half of a CRLF, which
+        // belongs to this event too, so a CR at the very end waits for the next byte.
+        if (b === CR && i + 1 === buf.length) break;
+        const end = b === CR && buf[i + 1] === LF ? i + 2 : i + 1;
+        if (isUsageEvent(buf, eventStart, end)) {
+          (kept ??= []).push(buf.subarray(keptUpTo, eventStart));
+          keptUpTo = end;
+        }
+        eventStart = end;
+        i = end - 1;
+        afterCR = false;
+      }
+      let out: Buffer;
+      if (buf.length - eventStart > MAX_HELD_BYTES) {
+        out = kept ? Buffer.concat([...kept, buf.subarray(keptUpTo)]) : buf;
+        // Stopped at a blank line's CR: that event is over, and a LF next completes its CRLF.
+        if (i < buf.length) afterCR = true;
+      } else {
+        if (eventStart < buf.length) {
+          held = Buffer.from(buf.subarray(eventStart));
+          resumeAt = i - eventStart;
+        }
+        out = kept
+          ? Buffer.concat([...kept, buf.subarray(keptUpTo, eventStart)])
+          : buf.subarray(0, eventStart);
+      }
+      return out.length > 0 ? out : undefined;
+    },
+    end() {
+      // A last event that never got its blank line goes on as it came.
+      const rest = held;
+      held = undefined;
+      return rest && !isUsageEvent(rest, 0, rest.length) ? rest : undefined;
+    },
+  };
 }
 
 /**

@@ -14,6 +14,8 @@ const DAY_MS = 86_400_000;
 export interface InsertUsageOptions {
   /** How long captured bodies are kept (default 7 days). */
   captureRetentionDays?: number;
+  /** usageRow's result for each record, index for index, when serialised earlier. */
+  rows?: readonly string[];
 }
 
 /** A record as the usage_records row it becomes (attempts still as data). */
@@ -45,15 +47,15 @@ export function toUsageColumns(r: UsageRecord): UsageRecordRow {
   };
 }
 
-/** Rows serialised when their record was queued (see prepareUsageRow). */
-const preparedRows = new WeakMap<UsageRecord, string>();
-
 /**
  * A record as a positional JSON array, in the column order of ROW_SQL below. Positional because
  * it is half the bytes of an object keyed by column, and the time goes as epoch milliseconds
- * because Date's ISO formatting was the largest single cost of serialising a row.
+ * because Date's ISO formatting was the largest single cost of serialising a row. The usage
+ * recorder calls this as each record is queued, so a batch only joins strings and the writer
+ * never stalls the event loop for a whole batch at once (that stall showed up as tail latency).
+ * The record must not change afterwards.
  */
-function rowJson(r: UsageRecord): string {
+export function usageRow(r: UsageRecord): string {
   return JSON.stringify([
     r.id,
     r.time.getTime(),
@@ -81,7 +83,7 @@ function rowJson(r: UsageRecord): string {
   ]);
 }
 
-/** Unpacks rowJson's arrays; jsonb makes each positional lookup O(1). */
+/** Unpacks usageRow's arrays; jsonb makes each positional lookup O(1). */
 const ROW_SQL = sql`
   insert into usage_records (
     id, time, instance_id, key_id, provider_id, api, requested_model, served_model,
@@ -93,26 +95,12 @@ const ROW_SQL = sql`
     (r->>20)::boolean, r->21, r->>22`;
 
 /**
- * Serialises a record's row as it is queued, on the request that produced it. A batch then only
- * joins strings, so the writer never stalls the event loop for a whole batch at once (that stall
- * showed up as the gateway's tail latency). The record must not change afterwards.
- */
-export function prepareUsageRow(r: UsageRecord): void {
-  preparedRows.set(r, rowJson(r));
-}
-
-/**
  * One statement for a whole batch, passed as a single JSON parameter: binding hundreds of values
  * (or arrays the driver escapes element by element) costs milliseconds of event-loop time per batch.
  */
-async function insertRecordColumns(db: DB, rs: readonly UsageRecord[]): Promise<void> {
-  const parts = new Array<string>(rs.length);
-  for (let i = 0; i < rs.length; i++) {
-    const r = rs[i]!;
-    parts[i] = preparedRows.get(r) ?? rowJson(r);
-  }
+async function insertRecordColumns(db: DB, rows: readonly string[]): Promise<void> {
   await sql`${ROW_SQL}
-    from jsonb_array_elements(${`[${parts.join(",")}]`}::jsonb) r
+    from jsonb_array_elements(${`[${rows.join(",")}]`}::jsonb) r
     on conflict (id) do nothing`.execute(db);
 }
 
@@ -151,13 +139,14 @@ export async function insertUsageBatch(
 ): Promise<void> {
   if (records.length === 0) return;
   const retentionMs = (opts.captureRetentionDays ?? 7) * DAY_MS;
+  const rows = opts.rows?.length === records.length ? opts.rows : records.map(usageRow);
   if (records.length <= MAX_ROWS_PER_STATEMENT && !records.some((r) => r.capture)) {
-    return insertRecordColumns(db, records);
+    return insertRecordColumns(db, rows);
   }
   await inTransaction(db, async (trx) => {
     for (let i = 0; i < records.length; i += MAX_ROWS_PER_STATEMENT) {
       const chunk = records.slice(i, i + MAX_ROWS_PER_STATEMENT);
-      await insertRecordColumns(trx, chunk);
+      await insertRecordColumns(trx, rows.slice(i, i + MAX_ROWS_PER_STATEMENT));
       const captures = captureRows(chunk, retentionMs);
       if (captures.length > 0) {
         await trx

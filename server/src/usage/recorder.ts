@@ -23,20 +23,26 @@ export interface UsageRecorder {
   close(deadlineMs: number): Promise<void>;
 }
 
-export interface RecorderOptions {
-  insert: (batch: UsageRecord[]) => Promise<void>;
+export interface RecorderOptions<P = undefined> {
+  /** Writes a batch; `prepared` holds prepare's result for each record, in the same order. */
+  insert: (batch: UsageRecord[], prepared: P[]) => Promise<void>;
   batchSize: number;
   flushIntervalMs: number;
   queueLimit: number;
   logger: Logger;
-  /** Called once per record as it is queued, before observers (e.g. to serialise its row). */
-  prepare?: (r: UsageRecord) => void;
+  /**
+   * Called once per record as it is queued, before observers (e.g. to serialise its row on the
+   * request that made it, so a flush never stalls the event loop for a whole batch).
+   */
+  prepare?: (r: UsageRecord) => P;
   /** Called for every record as it is queued (live feed, metrics). Must not throw. */
   onRecord?: (r: UsageRecord) => void;
 }
 
-export function createUsageRecorder(opts: RecorderOptions): UsageRecorder {
+export function createUsageRecorder<P = undefined>(opts: RecorderOptions<P>): UsageRecorder {
   let queue: UsageRecord[] = [];
+  // Kept beside the queue, index for index (a plain array: no per-record map entry to collect).
+  let prepared: P[] = [];
   let writing = false;
   let failing = false;
   let backoffMs = 0;
@@ -62,8 +68,9 @@ export function createUsageRecorder(opts: RecorderOptions): UsageRecorder {
     writing = true;
     const batch = queue.slice(0, opts.batchSize);
     try {
-      await opts.insert(batch);
+      await opts.insert(batch, prepared.slice(0, batch.length));
       queue = queue.slice(batch.length);
+      prepared = prepared.slice(batch.length);
       written += batch.length;
       if (failing) opts.logger.info({ buffered: queue.length }, "usage writes recovered");
       failing = false;
@@ -88,11 +95,12 @@ export function createUsageRecorder(opts: RecorderOptions): UsageRecorder {
 
   return {
     record(r) {
-      opts.prepare?.(r);
+      prepared.push(opts.prepare ? opts.prepare(r) : (undefined as P));
       queue.push(r);
       if (queue.length > opts.queueLimit) {
         const over = queue.length - opts.queueLimit;
         queue.splice(0, over);
+        prepared.splice(0, over);
         dropped += over;
         opts.logger.error(
           { dropped: over, totalDropped: dropped },
