@@ -162,4 +162,31 @@ describe("key cache", () => {
     expect(await cache.resolve("nope")).toBeUndefined();
     expect(s.reads()).toBe(1);
   });
+
+  it("answers a secret the database does not know from memory after one read, within a bound", async () => {
+    const s = fakeStore();
+    const cache = createKeyCache({ load: s.load, staticTokens: [], maxUnknown: 2 });
+    expect(await cache.resolve("kg_live_gone")).toBeUndefined();
+    expect(cache.resolve("kg_live_gone")).toBeUndefined();
+    expect(s.reads()).toBe(1);
+    // The oldest unknown secret is forgotten first.
+    await cache.resolve("kg_live_x");
+    await cache.resolve("kg_live_y");
+    expect(await cache.resolve("kg_live_gone")).toBeUndefined();
+    expect(s.reads()).toBe(4);
+  });
+
+  it("does not remember unknown secrets while untrusted, and forgets them on clear", async () => {
+    const s = fakeStore();
+    const cache = createKeyCache({ load: s.load, staticTokens: [] });
+    cache.setTrusted(false);
+    await cache.resolve("kg_live_gone");
+    await cache.resolve("kg_live_gone");
+    expect(s.reads()).toBe(2);
+    cache.setTrusted(true);
+    await cache.resolve("kg_live_gone");
+    cache.clear();
+    s.rows.set(hashKey("kg_live_gone"), row("key_g", "kg_live_gone"));
+    expect((await cache.resolve("kg_live_gone"))?.id).toBe("key_g");
+  });
 });

@@ -2,6 +2,11 @@
 // (concurrent misses for the same key share one load); invalidations from any replica evict
 // entries. While invalidations cannot be trusted (notification link down) every lookup goes
 // to the database instead, so a revoked key is never served from a stale entry.
+//
+// Secrets the database does not know are remembered too (bounded), so an agent retrying with a
+// deleted or mistyped key costs one read, not one per request. That is safe without
+// invalidation: every secret is random and generated when its key is created, so no secret can
+// have been presented, and found unknown, before its key existed.
 import type { StaticTokenConfig } from "../config/types.js";
 import type { KeyForAuth } from "../store/keys.js";
 import { hashKey } from "../secrets/virtual-key.js";
@@ -25,12 +30,16 @@ export function createKeyCache(opts: {
   load: KeyLoader;
   staticTokens: StaticTokenConfig[];
   maxEntries?: number;
+  /** Unknown secrets remembered (oldest forgotten first). */
+  maxUnknown?: number;
 }): KeyCache {
   const maxEntries = opts.maxEntries ?? 100_000;
+  const maxUnknown = opts.maxUnknown ?? 10_000;
   const statics = new Map<string, Principal>();
   for (const t of opts.staticTokens) statics.set(hashKey(t.token), principalFromStatic(t));
 
   const entries = new Map<string, Principal>();
+  const unknown = new Set<string>();
   const inflight = new Map<string, Promise<Principal | undefined>>();
   // Bumped by every eviction: a load that started before an eviction must not repopulate the cache.
   let epoch = 0;
@@ -44,6 +53,14 @@ export function createKeyCache(opts: {
     entries.set(hash, p);
   }
 
+  function rememberUnknown(hash: string): void {
+    if (unknown.size >= maxUnknown) {
+      const oldest = unknown.values().next();
+      if (!oldest.done) unknown.delete(oldest.value);
+    }
+    unknown.add(hash);
+  }
+
   function load(hash: string): Promise<Principal | undefined> {
     const pending = inflight.get(hash);
     if (pending) return pending;
@@ -51,7 +68,10 @@ export function createKeyCache(opts: {
     const p = opts
       .load(hash)
       .then((found) => {
-        if (!found) return undefined;
+        if (!found) {
+          if (isTrusted && startedAt === epoch) rememberUnknown(hash);
+          return undefined;
+        }
         const principal = principalFromKey(found);
         if (isTrusted && startedAt === epoch) remember(hash, principal);
         return principal;
@@ -69,6 +89,7 @@ export function createKeyCache(opts: {
       if (isTrusted) {
         const hit = entries.get(hash);
         if (hit) return hit;
+        if (unknown.has(hash)) return undefined;
       }
       return load(hash);
     },
@@ -83,11 +104,13 @@ export function createKeyCache(opts: {
     clear() {
       epoch++;
       entries.clear();
+      unknown.clear();
     },
     setTrusted(trusted) {
       if (trusted !== isTrusted) {
         epoch++;
         entries.clear();
+        unknown.clear();
       }
       isTrusted = trusted;
     },
