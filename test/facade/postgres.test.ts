@@ -2,6 +2,10 @@
 // (a fresh database per run) instead of embedded PGlite.
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
+import pg from "pg";
+import { BudgetWindow } from "../../sdk/index.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { answerText, DEFAULT_PIECES } from "../fakes/content.js";
 import { createTestDatabase, postgresUrl, type TestDatabase } from "../helpers/pg.js";
@@ -137,5 +141,64 @@ describe("façade on Postgres", () => {
     await expect(
       client.chat.completions.create({ model: MODELS.openai, messages: [{ role: "user", content: "hi" }] }),
     ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it("a client that leaves while its request waits on the database gets no upstream call, and is recorded as having left", async () => {
+    // A budget makes the key's first admission read its recorded spend from usage_records, after
+    // the body was read; a lock on that table parks the request right there.
+    const instanceId = `e2e-${randomUUID().slice(0, 8)}`;
+    await env.admin.createInstance({ instanceId, instance: { displayName: "leaves early" } });
+    const { secret } = await env.admin.createKey({
+      instanceId,
+      displayName: "e2e",
+      budgets: [{ window: BudgetWindow.DAILY, limitUsd: 5 }],
+    });
+    const locker = new pg.Client({ connectionString: db!.url });
+    await locker.connect();
+    try {
+      await locker.query("begin");
+      await locker.query("lock table usage_records in access exclusive mode");
+
+      const marker = `marker-${randomUUID()}`;
+      const body = JSON.stringify({ model: MODELS.openai, messages: [{ role: "user", content: marker }] });
+      const { hostname, port } = new URL(env.gw.url);
+      const socket = connect(Number(port), hostname);
+      const keygateEnded = new Promise<void>((resolve) => socket.once("end", resolve));
+      socket.on("data", () => undefined);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${secret}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+
+      // keygate's spend lookup waits for the lock: the request is parked in its admission, its
+      // body read.
+      const deadline = Date.now() + 5000;
+      let parked = 0;
+      while (parked === 0 && Date.now() < deadline) {
+        // A reader of usage_records waiting for the lock: the spend lookup (the usage writer
+        // would want RowExclusiveLock).
+        const r = await locker.query<{ n: number }>(
+          `select count(*)::int as n from pg_locks
+           where relation = 'usage_records'::regclass and mode = 'AccessShareLock' and not granted`,
+        );
+        parked = r.rows[0]!.n;
+      }
+      expect(parked).toBe(1);
+      // The client leaves. keygate closes its end once it has seen the client's end closed; only
+      // then is the lock released.
+      socket.end();
+      await keygateEnded;
+      await locker.query("commit");
+
+      const [rec] = await waitForRecords(env.admin, instanceId, 1);
+      expect(rec?.statusCode).toBe(499);
+      expect(rec?.errorClass).toBe("client_closed");
+      expect(rec?.providerId).toBe("");
+      expect(rec?.costUsd).toBe(0);
+      expect(env.fake.requests.some((r) => JSON.stringify(r).includes(marker))).toBe(false);
+    } finally {
+      await locker.query("rollback").catch(() => undefined);
+      await locker.end();
+    }
   });
 });

@@ -158,6 +158,11 @@ export async function handleInference(
   const refuse = (kind: ErrorKind, message: string, headers: [string, string][] = []): void => {
     req.resume();
     ctx.overheadMs = performance.now() - t0;
+    // A client that already left (say while its body was unread) is recorded as having left.
+    if (res.destroyed) {
+      if (ctx.principal) finish(d, ctx, 499, "client_closed");
+      return;
+    }
     const status = sendError(res, ctx.family, kind, message, [...headers, overheadHeader(ctx)], id);
     if (ctx.principal) finish(d, ctx, status, kind);
   };
@@ -272,6 +277,9 @@ export async function handleInference(
   const onClose = (): void => {
     if (!res.writableFinished) ctx.clientClosed = true;
   };
+  // A client that left while the request was being prepared gets no upstream call: its "close"
+  // has fired already, and a paid completion nobody reads is the one thing not to start.
+  if (res.destroyed) return void finish(d, ctx, 499, "client_closed");
   res.on("close", onClose);
   const retry = d.config.routing.retry;
   let lastFailure: Failure | undefined;
@@ -534,8 +542,6 @@ async function attempt(
     if (!res.writableFinished) call.abort();
   };
   res.on("close", onClientClose);
-  // The client may have left while the request was being prepared; "close" will not fire again.
-  if (ctx.clientClosed) call.abort();
   const totalTimer = setTimeout(
     () => call.abort(new DOMException("total timeout", "TimeoutError") as Error),
     p.timeouts.totalMs,
