@@ -29,7 +29,6 @@ function sseRewriter(render: (e: EventSourceMessage) => string, closing?: () => 
 }
 
 function isUsageOnlyChunk(data: string): boolean {
-  if (!hasObjectValue(data, '"usage"')) return false;
   try {
     const v = JSON.parse(data) as { choices?: unknown; usage?: unknown };
     return (
@@ -40,15 +39,13 @@ function isUsageOnlyChunk(data: string): boolean {
   }
 }
 
-/** The data of one SSE event's text: its `data:` lines, joined by newlines. */
+/** The data of one SSE event's text, as the SSE parser reads it (also without its blank line). */
 function eventData(text: string): string {
-  let data: string | undefined;
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    if (!line.startsWith("data") || (line.length > 4 && line[4] !== ":")) continue;
-    const value = line.length > 5 && line[5] === " " ? line.slice(6) : line.slice(5);
-    data = data === undefined ? value : `${data}\n${value}`;
-  }
-  return data ?? "";
+  let data = "";
+  const parser = createParser({ onEvent: (e) => (data = e.data) });
+  // The blank lines end an event that arrived without its own; after a complete one they are no-ops.
+  parser.feed(`${text}\n\n`);
+  return data;
 }
 
 const LF = 0x0a;
@@ -75,7 +72,10 @@ export function createUsageChunkStripper(): ChunkFilter {
 
   const isUsageEvent = (buf: Buffer, from: number, to: number): boolean => {
     const key = buf.indexOf(USAGE_KEY, from);
-    return key !== -1 && key < to && isUsageOnlyChunk(eventData(buf.toString("utf8", from, to)));
+    if (key === -1 || key >= to) return false;
+    // Include-usage streams carry "usage":null on every chunk; only a usage object is parsed.
+    const text = buf.toString("utf8", from, to);
+    return hasObjectValue(text, '"usage"') && isUsageOnlyChunk(eventData(text));
   };
 
   return {
