@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import pino from "pino";
 import { createUsageRecorder } from "../../server/src/usage/recorder.js";
 import type { UsageRecord } from "../../server/src/usage/record.js";
@@ -9,6 +9,10 @@ const silent = pino({ level: "silent" });
 const rec = (i: number): UsageRecord => usageRecord({ id: `r${i}` });
 
 describe("usage recorder", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("writes in multi-row batches of at most batchSize", async () => {
     const batches: number[] = [];
     const r = createUsageRecorder({
@@ -92,5 +96,40 @@ describe("usage recorder", () => {
     down = false;
     await r.drain(10_000);
     expect(seen).toEqual([3, 4, 5, 6, 7].map((i) => [`r${i}`, `row:r${i}`]));
+  });
+
+  it("sets no flush timer while a batch is being written, and writes the rest as soon as it is done", async () => {
+    vi.useFakeTimers();
+    const batches: string[][] = [];
+    let release!: () => void;
+    const inFlight = new Promise<void>((resolve) => (release = resolve));
+    const r = createUsageRecorder({
+      insert: async (b) => {
+        batches.push(b.map((x) => x.id));
+        if (batches.length === 1) await inFlight;
+      },
+      batchSize: 2,
+      flushIntervalMs: 60_000,
+      queueLimit: 1000,
+      logger: silent,
+    });
+    r.record(rec(0));
+    r.record(rec(1));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([["r0", "r1"]]);
+    for (let i = 2; i < 7; i++) {
+      r.record(rec(i));
+      // A timer set now would only find the writer busy; none may be pending.
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect(batches).toHaveLength(1);
+    release();
+    // The full queue is written at once, without waiting for the 60 s interval.
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(0);
+    await r.drain(1000);
+    expect(batches.flat()).toEqual(["r0", "r1", "r2", "r3", "r4", "r5", "r6"]);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(2);
   });
 });

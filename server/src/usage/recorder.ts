@@ -50,11 +50,18 @@ export function createUsageRecorder<P = undefined>(opts: RecorderOptions<P>): Us
   let dropped = 0;
   let writeFailures = 0;
   let timer: NodeJS.Timeout | undefined;
+  let timerIsImmediate = false;
   let closed = false;
   const idle: (() => void)[] = [];
 
   function schedule(delay: number): void {
-    if (timer || closed) return;
+    if (closed) return;
+    if (timer) {
+      // A full batch goes now, even when a flush was already due later.
+      if (delay > 0 || timerIsImmediate) return;
+      clearTimeout(timer);
+    }
+    timerIsImmediate = delay === 0;
     timer = setTimeout(() => {
       timer = undefined;
       void flush();
@@ -114,7 +121,9 @@ export function createUsageRecorder<P = undefined>(opts: RecorderOptions<P>): Us
           // Observers are best effort; the record itself is already queued.
         }
       }
-      if (!failing) schedule(queue.length >= opts.batchSize ? 0 : opts.flushIntervalMs);
+      // While a batch is being written, the writer reschedules itself when it is done; a timer
+      // set now would only fire into the busy writer, and be set again by the next record.
+      if (!failing && !writing) schedule(queue.length >= opts.batchSize ? 0 : opts.flushIntervalMs);
     },
     stats: () => ({
       queued: queue.length,
