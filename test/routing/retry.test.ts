@@ -122,6 +122,41 @@ describe("retry with Retry-After (maxAttempts 2, maxRetryAfterMs 2 s)", () => {
     expect(rec.fallback).toBe(false);
   });
 
+  it("a stream that did not ask for usage gets no usage chunk after a retry or a fallback either", async () => {
+    // Fails once: the retry on primary answers. Fails twice: maxAttempts is spent, secondary answers.
+    for (const [times, secondaryCalls] of [
+      [1, 0],
+      [2, 1],
+    ] as const) {
+      primary.reset();
+      secondary.reset();
+      primary.fail({ status: 500, on: "openai.chat", times });
+      const { data: stream, response } = await openaiClient(gw, key)
+        .chat.completions.create({
+          model: MODELS.openai,
+          stream: true,
+          messages: [{ role: "user", content: "Stream me something" }],
+        })
+        .withResponse();
+      let text = "";
+      for await (const chunk of stream) {
+        expect(chunk.usage ?? null).toBeNull();
+        expect(chunk.choices.length).toBeGreaterThan(0);
+        text += chunk.choices[0]?.delta.content ?? "";
+      }
+      expect(text).toBe(answerText(DEFAULT_PIECES));
+      // Every attempt asked its upstream for usage on the client's behalf, and usage was recorded.
+      const asked = [...primary.requests, ...secondary.requests].filter((r) => r.route === "openai.chat");
+      expect(asked).toHaveLength(times + 1);
+      for (const r of asked) expect(r.body).toMatchObject({ stream_options: { include_usage: true } });
+      expect(chatCalls(primary)).toBe(2);
+      expect(chatCalls(secondary)).toBe(secondaryCalls);
+      const rec = await waitForRecord(gw.admin, requestIdOf(response.headers));
+      expect(rec.statusCode).toBe(200);
+      expect(rec.outputTokens).toBeGreaterThan(0);
+    }
+  });
+
   it("maxAttempts exhausted on one target → the next target", async () => {
     primary.fail({ status: 502, on: "openai.chat", times: 2 });
     const { response } = await ask();

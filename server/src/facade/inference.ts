@@ -12,6 +12,7 @@ import { BodyTooLarge, readBody } from "./body.js";
 import type { FacadeDeps, UpstreamProvider } from "./deps.js";
 import { sendError, streamErrorEvent, type ErrorKind } from "./errors.js";
 import { presentedKey, responseHeaders, upstreamHeaders } from "./headers.js";
+import { withIncludeUsage } from "./request-edit.js";
 import { requestInfo } from "./request-info.js";
 import type { FacadeRoute } from "./routes.js";
 import { createSseToJsonArray, createUsageChunkStripper, type ChunkFilter } from "./stream-filter.js";
@@ -500,21 +501,29 @@ async function attempt(
       };
     }
   } else {
-    // Same wire format: forward the original bytes unless the request really has to change.
-    let changed = false;
-    if (ctx.api !== "google.generate" && body.model !== target.model) {
-      body.model = target.model;
-      changed = true;
-    }
+    // Same wire format: forward the original bytes unless the request really has to change. The
+    // parsed body is never modified, so a retry or a fallback starts from the client's request.
+    const model = ctx.api !== "google.generate" && body.model !== target.model ? target.model : undefined;
+    let streamOptions: Obj | undefined;
     if (ctx.api === "openai.chat" && stream) {
       const so = body.stream_options as Obj | undefined;
       if (!so || so.include_usage !== true) {
-        body.stream_options = { ...(so ?? {}), include_usage: true };
+        streamOptions = { ...(so ?? {}), include_usage: true };
         stripper = createUsageChunkStripper();
-        changed = true;
       }
     }
-    if (changed) payload = JSON.stringify(body);
+    const spliced =
+      model === undefined && streamOptions && body.stream_options === undefined
+        ? withIncludeUsage(raw)
+        : undefined;
+    if (spliced) payload = spliced;
+    else if (model !== undefined || streamOptions) {
+      payload = JSON.stringify({
+        ...body,
+        ...(model !== undefined && { model }),
+        ...(streamOptions && { stream_options: streamOptions }),
+      });
+    }
   }
 
   const base = p.baseUrl ?? adapter.defaultBaseUrl;
