@@ -2,7 +2,6 @@
 // the real credential, stream the answer back chunk by chunk while a tap reads usage, and queue
 // exactly one usage record — for failures and client disconnects too.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { checkPrincipal, type Principal } from "../auth/principal.js";
 import type { Api, ExtractedUsage, ProviderAdapter, StreamTap, WireFamily } from "../providers/types.js";
@@ -29,6 +28,7 @@ import {
 } from "../translate/index.js";
 import { callUpstream, type UpstreamCall, type UpstreamHead } from "./upstream-call.js";
 import { createCapture, type Capture } from "../usage/capture.js";
+import { requestId } from "../usage/request-id.js";
 import { redactSecrets } from "../secrets/redact.js";
 import { scopesForRequest, type Header, type LimitScope, type Ticket } from "../limits/index.js";
 
@@ -141,7 +141,7 @@ export async function handleInference(
   query: URLSearchParams | undefined,
   t0: number,
 ): Promise<void> {
-  const id = randomUUID();
+  const id = requestId();
   const clientIp = req.socket.remoteAddress ?? "";
   const ua = req.headers["user-agent"] ?? "";
   const ctx: Ctx = {
