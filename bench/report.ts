@@ -49,6 +49,7 @@ const signedMs = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : 
 const rps = (v: number): string => `${Math.round(v).toLocaleString("en-US")} req/s`;
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 const count = (n: number): string => n.toLocaleString("en-US");
+const us = (v: number): string => `${Math.round(v).toLocaleString("en-US")} µs`;
 const verdict = (ok: boolean): Verdict => (ok ? "pass" : "FAIL");
 
 function latencyRows(name: string, pairs: WrkPair[], targets: { p50?: number; p99?: number }): Row[] {
@@ -66,6 +67,26 @@ function latencyRows(name: string, pairs: WrkPair[], targets: { p50?: number; p9
       verdict: limit === undefined ? "info" : verdict(g - d <= limit),
     };
   });
+}
+
+/**
+ * The whole machine's CPU per request on each side (every process, the database included), and the
+ * gateway process's share: on shared cores, the total is what bounds throughput.
+ */
+function cpuRow(scenario: string, pairs: WrkPair[]): Row {
+  const d = medianOf(pairs, (p) => p.cpu.direct.machineUs);
+  const g = medianOf(pairs, (p) => p.cpu.gateway.machineUs);
+  const own = pairs.every((p) => p.cpu.gateway.processUs !== undefined)
+    ? medianOf(pairs, (p) => p.cpu.gateway.processUs!)
+    : undefined;
+  return {
+    scenario,
+    direct: `${us(d)} (machine)`,
+    gateway: `${us(g)} (machine)${own === undefined ? "" : `, of which the gateway process ${us(own)}`}`,
+    added: `+${us(g - d)}`,
+    target: "–",
+    verdict: "info",
+  };
 }
 
 function recordDetail(c: RecordCheck): string {
@@ -110,6 +131,7 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
       verdict: verdict(g / d >= TARGETS.throughputRatio),
     });
     rows.push(...latencyRows("c=50", r.throughput, {}));
+    rows.push(cpuRow("c=50 CPU per request", r.throughput));
     const checks = checksOf(r.throughput);
     if (checks.length) rows.push(recordRow("c=50 usage records", checks, "records = requests served"));
   }

@@ -1,14 +1,30 @@
 // One wrk load shape measured against the upstream directly and through the gateway, the two
 // interleaved run by run so that drift on a shared machine hits both sides alike.
 import { directSpec, gatewaySpec, type BenchContext } from "../context.js";
+import { cpuPerRequest, readCpu, type CpuPerRequest } from "../cpu.js";
 import { checkAfterWrk, type RecordCheck } from "../record-check.js";
 import { runWrk, type WrkLoad, type WrkRun } from "../wrk.js";
+import type { RequestSpec } from "../request-spec.js";
 
 export interface WrkPair {
   direct: WrkRun;
   gateway: WrkRun;
   /** Absent for a --target, whose records cannot be read. */
   check?: RecordCheck;
+  /** CPU per request of the whole machine on each side, and of the gateway process through it. */
+  cpu: { direct: CpuPerRequest; gateway: CpuPerRequest };
+}
+
+/** One wrk run, with the CPU the machine (and `pid`, when given) spent per request during it. */
+async function measuredRun(
+  root: string,
+  spec: RequestSpec,
+  load: WrkLoad,
+  pid?: number,
+): Promise<{ run: WrkRun; cpu: CpuPerRequest }> {
+  const before = await readCpu(pid);
+  const run = await runWrk(root, spec, load);
+  return { run, cpu: cpuPerRequest(before, await readCpu(pid), run.requests) };
 }
 
 const WARMUP_S = 2;
@@ -26,13 +42,17 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
     ctx.log(
       `${name}: run ${run}/${opts.runs} (${load.connections} connections, ${load.durationS}s each side)`,
     );
-    const d = await runWrk(root, direct, load);
+    const d = await measuredRun(root, direct, load);
     // Each run gets an identity of its own, so its usage records are counted apart.
     const id = await sut.identity(name);
-    const g = await runWrk(root, gatewaySpec(ctx, id, false), load);
-    const pair: WrkPair = { direct: d, gateway: g };
+    const g = await measuredRun(root, gatewaySpec(ctx, id, false), load, sut.pid);
+    const pair: WrkPair = { direct: d.run, gateway: g.run, cpu: { direct: d.cpu, gateway: g.cpu } };
     if (sut.accounting && id.instanceId) {
-      pair.check = checkAfterWrk(g.requests, load.connections, await sut.accounting.settle(id.instanceId));
+      pair.check = checkAfterWrk(
+        g.run.requests,
+        load.connections,
+        await sut.accounting.settle(id.instanceId),
+      );
     }
     pairs.push(pair);
   }

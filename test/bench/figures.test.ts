@@ -1,6 +1,7 @@
 // The harness's own arithmetic: what it reads from wrk and /metrics, and how it judges records.
 import { expect, test } from "vitest";
 import { requestsFromMetrics } from "../../bench/accounting.js";
+import { cpuPerRequest, parseProcPidStat, parseProcStat, readCpu } from "../../bench/cpu.js";
 import { markdownTable } from "../../bench/markdown.js";
 import { checkAfterLoad, checkAfterWrk } from "../../bench/record-check.js";
 import { median, percentile } from "../../bench/stats.js";
@@ -64,4 +65,32 @@ test("the markdown table is padded, escapes pipes and has a separator row", () =
   expect(markdownTable(["a", "bb"], [["x|y", "1"]])).toBe(
     ["| a    | bb  |", "| ---- | --- |", "| x\\|y | 1   |"].join("\n"),
   );
+});
+
+test("CPU per request comes from /proc: the machine's busy ticks and a process's user and system time", async () => {
+  const stat = [
+    "cpu  1000 20 300 9000 50 7 13 400 0 0",
+    "cpu0 500 10 150 4500 25 3 6 200 0 0",
+    "intr 12345",
+  ].join("\n");
+  // user + nice + system + irq + softirq; idle, iowait and steal are not busy. 10 ms per tick.
+  expect(parseProcStat(stat)).toBe((1000 + 20 + 300 + 7 + 13) * 10);
+  expect(() => parseProcStat("intr 1")).toThrow(/no aggregate cpu/);
+  // A command name with spaces and a parenthesis must not shift the fields.
+  const pid = "4242 (node (kg) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 40 0 0 20 0 11 0 5 1 1";
+  expect(parseProcPidStat(pid)).toBe((250 + 40) * 10);
+
+  expect(
+    cpuPerRequest({ machineBusyMs: 1000, processMs: 400 }, { machineBusyMs: 1900, processMs: 850 }, 5000),
+  ).toEqual({ machineUs: 180, processUs: 90 });
+  expect(cpuPerRequest({ machineBusyMs: 0 }, { machineBusyMs: 10 }, 100)).toEqual({ machineUs: 100 });
+
+  // This machine's own figures: busy time never runs backwards, and this process used some CPU.
+  const before = await readCpu(process.pid);
+  let x = 0;
+  for (let i = 0; i < 5e7; i++) x += i % 7;
+  const after = await readCpu(process.pid);
+  expect(x).toBeGreaterThan(0);
+  expect(after.machineBusyMs).toBeGreaterThanOrEqual(before.machineBusyMs);
+  expect(after.processMs!).toBeGreaterThan(before.processMs!);
 });

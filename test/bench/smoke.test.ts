@@ -59,6 +59,7 @@ test("bench --quick prints the table, writes the JSON, and every request keygate
     "c=1 latency p50",
     "c=50 throughput",
     "c=50 usage records",
+    "c=50 CPU per request",
     "streaming TTFB p50",
     "soak usage records",
     "200 open streams RSS",
