@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { answerText, DEFAULT_PIECES, makeToolCalls } from "../fakes/content.js";
 import type { RequestRecord } from "../../sdk/index.js";
+import { readStreamWithoutUsage } from "../helpers/openai-stream.js";
 import {
   costOf,
   fullTokens,
@@ -162,15 +163,8 @@ describe("openai SDK → keygate → OpenAI-format upstream", () => {
       })
       .withResponse();
 
-    let text = "";
-    let chunks = 0;
-    for await (const chunk of stream) {
-      chunks++;
-      // The client did not ask for usage: no chunk may carry it, and none may be the usage-only chunk.
-      expect(chunk.usage ?? null).toBeNull();
-      expect(chunk.choices.length).toBeGreaterThan(0);
-      text += chunk.choices[0]?.delta.content ?? "";
-    }
+    // The client did not ask for usage: no chunk may carry it, and none may be the usage-only chunk.
+    const { text, chunks } = await readStreamWithoutUsage(stream);
     expect(chunks).toBeGreaterThan(2);
     expect(text).toBe(answerText(DEFAULT_PIECES));
 

@@ -6,6 +6,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { answerText, DEFAULT_PIECES } from "../fakes/content.js";
 import { startFakeUpstream, type FakeUpstream } from "../fakes/server.js";
+import { readStreamWithoutUsage } from "../helpers/openai-stream.js";
 import {
   attemptsOf,
   issueKey,
@@ -138,13 +139,7 @@ describe("retry with Retry-After (maxAttempts 2, maxRetryAfterMs 2 s)", () => {
           messages: [{ role: "user", content: "Stream me something" }],
         })
         .withResponse();
-      let text = "";
-      for await (const chunk of stream) {
-        expect(chunk.usage ?? null).toBeNull();
-        expect(chunk.choices.length).toBeGreaterThan(0);
-        text += chunk.choices[0]?.delta.content ?? "";
-      }
-      expect(text).toBe(answerText(DEFAULT_PIECES));
+      expect((await readStreamWithoutUsage(stream)).text).toBe(answerText(DEFAULT_PIECES));
       // Every attempt asked its upstream for usage on the client's behalf, and usage was recorded.
       const asked = [...primary.requests, ...secondary.requests].filter((r) => r.route === "openai.chat");
       expect(asked).toHaveLength(times + 1);
