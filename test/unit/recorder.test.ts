@@ -8,6 +8,27 @@ const silent = pino({ level: "silent" });
 
 const rec = (i: number): UsageRecord => usageRecord({ id: `r${i}` });
 
+/**
+ * A database that refuses every insert while `down`; `sawFailures` resolves at the n-th refusal.
+ * Once it is up again, `write` receives each batch with its prepared payloads.
+ */
+function flakyDatabase<P>(failuresToSee: number, write: (batch: UsageRecord[], prepared: P[]) => void) {
+  let failures = 0;
+  let seen!: () => void;
+  const db = {
+    down: true,
+    sawFailures: new Promise<void>((resolve) => (seen = resolve)),
+    insert: async (batch: UsageRecord[], prepared: P[]): Promise<void> => {
+      if (db.down) {
+        if (++failures === failuresToSee) seen();
+        throw new Error("connection refused");
+      }
+      write(batch, prepared);
+    },
+  };
+  return db;
+}
+
 describe("usage recorder", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -31,28 +52,18 @@ describe("usage recorder", () => {
 
   it("buffers through a database outage and writes everything once it recovers", async () => {
     const written: string[] = [];
-    let down = true;
-    let failures = 0;
-    let recovered!: () => void;
-    const sawFailures = new Promise<void>((resolve) => (recovered = resolve));
+    const db = flakyDatabase(3, (b) => written.push(...b.map((x) => x.id)));
     const r = createUsageRecorder({
-      insert: async (b) => {
-        if (down) {
-          failures++;
-          if (failures === 3) recovered();
-          throw new Error("connection refused");
-        }
-        written.push(...b.map((x) => x.id));
-      },
+      insert: db.insert,
       batchSize: 4,
       flushIntervalMs: 1,
       queueLimit: 1000,
       logger: silent,
     });
     for (let i = 0; i < 10; i++) r.record(rec(i));
-    await sawFailures;
+    await db.sawFailures;
     expect(r.stats().buffered).toBe(10);
-    down = false;
+    db.down = false;
     await r.drain(10_000);
     expect(written.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort());
     expect(r.stats()).toMatchObject({ buffered: 0, queued: 0, dropped: 0 });
@@ -74,17 +85,11 @@ describe("usage recorder", () => {
 
   it("hands each record's prepared payload to insert beside it, also after the oldest were dropped", async () => {
     const seen: [string, string][] = [];
-    let down = true;
-    let failed!: () => void;
-    const sawFailure = new Promise<void>((resolve) => (failed = resolve));
+    const db = flakyDatabase<string>(1, (batch, prepared) =>
+      batch.forEach((x, i) => seen.push([x.id, prepared[i]!])),
+    );
     const r = createUsageRecorder<string>({
-      insert: async (batch, prepared) => {
-        if (down) {
-          failed();
-          throw new Error("down");
-        }
-        batch.forEach((x, i) => seen.push([x.id, prepared[i]!]));
-      },
+      insert: db.insert,
       prepare: (x) => `row:${x.id}`,
       batchSize: 3,
       flushIntervalMs: 1,
@@ -92,8 +97,8 @@ describe("usage recorder", () => {
       logger: silent,
     });
     for (let i = 0; i < 8; i++) r.record(rec(i));
-    await sawFailure;
-    down = false;
+    await db.sawFailures;
+    db.down = false;
     await r.drain(10_000);
     expect(seen).toEqual([3, 4, 5, 6, 7].map((i) => [`r${i}`, `row:r${i}`]));
   });
