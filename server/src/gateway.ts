@@ -12,13 +12,14 @@ import type { KeygateConfig } from "./config/types.js";
 import type { Logger } from "./log/logger.js";
 import { openDatabase } from "./store/db.js";
 import { findKeyForAuth, touchLastUsed } from "./store/keys.js";
-import { deleteExpiredCaptures, insertUsageBatch, usageRow } from "./store/usage.js";
+import { copyUsageWriter, deleteExpiredCaptures, insertUsageWriter } from "./store/usage.js";
 import { loadKeyring } from "./secrets/master-key.js";
 import { ensureAdminToken } from "./secrets/admin-token.js";
 import { createProviderCatalog } from "./providers/catalog.js";
 import { adapterFor } from "./providers/index.js";
 import { echoRespond } from "./providers/echo/index.js";
 import { createPricer } from "./usage/pricing.js";
+import type { UsageRecord } from "./usage/record.js";
 import { createUsageRecorder } from "./usage/recorder.js";
 import { createKeyCache } from "./auth/key-cache.js";
 import { createLastUsedTracker } from "./auth/last-used.js";
@@ -199,19 +200,20 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
   if (redisUrl && !(await limiter.ready(5000)))
     logger.warn("redis is not reachable yet; limits follow redis.onOutage");
 
-  const recorder = createUsageRecorder({
-    insert: (batch, rows) =>
-      insertUsageBatch(db, batch, { captureRetentionDays: config.capture.retentionDays, rows }),
-    prepare: usageRow,
+  const recorderOptions = {
     batchSize: config.usage.batchSize,
     flushIntervalMs: config.usage.flushIntervalMs,
     queueLimit: config.usage.queueLimit,
     logger,
-    onRecord: (r) => {
+    onRecord: (r: UsageRecord) => {
       metrics.observe(r);
       live.publish(r);
     },
-  });
+  };
+  const retentionDays = config.capture.retentionDays;
+  const recorder = opened.pool
+    ? createUsageRecorder({ ...recorderOptions, ...copyUsageWriter(opened.pool, db, retentionDays) })
+    : createUsageRecorder({ ...recorderOptions, ...insertUsageWriter(db, retentionDays) });
   const lastUsed = createLastUsedTracker({ write: (m) => touchLastUsed(db, m), intervalMs: 30_000, logger });
   const pricer = createPricer(config.pricing);
   // Captured bodies past their retention period are deleted hourly (and once at start-up).

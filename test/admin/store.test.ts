@@ -17,7 +17,12 @@ import { CHANGES_CHANNEL, parseChange, type ChangeEvent } from "../../server/src
 import { getRequest, listRequests } from "../../server/src/store/requests.js";
 import type { Database } from "../../server/src/store/schema.js";
 import { inTransaction } from "../../server/src/store/tx.js";
-import { deleteExpiredCaptures, insertUsageBatch } from "../../server/src/store/usage.js";
+import {
+  copyUsageWriter,
+  deleteExpiredCaptures,
+  insertUsageBatch,
+  insertUsageWriter,
+} from "../../server/src/store/usage.js";
 import { queryUsage } from "../../server/src/store/usage-query.js";
 import type { UsageRecord } from "../../server/src/usage/record.js";
 import {
@@ -278,6 +283,83 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     expect((await getRequest(db, "req-cap"))?.capture).toBeUndefined();
     expect(await deleteExpiredCaptures(db, new Date(T0.getTime() + 8 * 86_400_000))).toBe(1);
     expect((await getRequest(db, "req-cap", { withCapture: true, now: T0 }))?.capture).toBeUndefined();
+  });
+
+  /** The writer the gateway uses on this backend: COPY on a Postgres server, the insert on PGlite. */
+  const writeBatch = (records: UsageRecord[]): Promise<void> => {
+    if (t.open.pool) {
+      const w = copyUsageWriter(t.open.pool, db, 7);
+      return w.insert(records, records.map(w.prepare));
+    }
+    const w = insertUsageWriter(db, 7);
+    return w.insert(records, records.map(w.prepare));
+  };
+  const storedRows = (ids: string[]) =>
+    db.selectFrom("usage_records").selectAll().where("id", "in", ids).orderBy("id").execute();
+
+  it("the usage writer stores every column as the insert statement does, and a retried batch once", async () => {
+    const over: Partial<UsageRecord>[] = [
+      {},
+      { costUsd: null, ttfbMs: null, statusCode: 499, errorClass: "client_closed", stream: true },
+      {
+        requestedModel: "modèle-日本語-🚀",
+        userAgent: "agent/1.0 (ünïcode)",
+        fallback: true,
+        latencyMs: 0.000123456789,
+        costUsd: 1.5e-7,
+        time: new Date(Date.UTC(2031, 6, 4, 23, 59, 59, 999)),
+        attempts: [
+          { providerId: "a", model: "m1", statusCode: 503, latencyMs: 12.5, errorClass: "upstream_error" },
+          { providerId: "b", model: "m2", statusCode: 200, latencyMs: 0.25, errorClass: "" },
+        ],
+      },
+    ];
+    const written = over.map((o, i) => record(100 + i, { ...o, id: `w-${i}` }));
+    const reference = over.map((o, i) => record(100 + i, { ...o, id: `r-${i}` }));
+    await writeBatch(written);
+    await insertUsageBatch(db, reference);
+    // The same batch again, as after a commit that was not acknowledged: nothing is doubled.
+    await writeBatch(written);
+    await writeBatch([...written.slice(0, 1), record(103, { id: "w-3" })]);
+
+    const got = await storedRows([...written.map((r) => r.id), "w-3"]);
+    const want = await storedRows(reference.map((r) => r.id));
+    expect(got).toHaveLength(4);
+    expect(got.slice(0, 3).map(({ id: _, ...row }) => row)).toEqual(want.map(({ id: _, ...row }) => row));
+    expect(got[2]?.requested_model).toBe("modèle-日本語-🚀");
+    expect(got[2]?.time.toISOString()).toBe("2031-07-04T23:59:59.999Z");
+    expect(got[1]?.cost_usd).toBeNull();
+    expect(got[1]?.ttfb_ms).toBeNull();
+  });
+
+  it("values Postgres refuses are stored replaced, and never hold back the records queued behind them", async () => {
+    const odd = record(200, {
+      id: "odd-1",
+      requestedModel: "gpt\u0000x\ud800",
+      servedModel: "\udc00served",
+      userAgent: "ua\u0000",
+      inputTokens: 5e12,
+      outputTokens: Number.MAX_SAFE_INTEGER,
+      costUsd: Number.NaN,
+      attempts: [{ providerId: "p", model: "m\u0000", statusCode: 200, latencyMs: 1, errorClass: "" }],
+      capture: { requestBody: "{}", responseBody: "data: \u0000\n\n", truncated: false },
+    });
+    await writeBatch([odd, record(201, { id: "odd-2" })]);
+    await writeBatch([record(202, { id: "odd-3" })]);
+    const rows = await storedRows(["odd-1", "odd-2", "odd-3"]);
+    expect(rows.map((r) => r.id)).toEqual(["odd-1", "odd-2", "odd-3"]);
+    const [row] = rows;
+    expect(row?.requested_model).toBe("gpt\ufffdx\ufffd");
+    expect(row?.served_model).toBe("\ufffdserved");
+    expect(row?.user_agent).toBe("ua\ufffd");
+    expect(row?.input_tokens).toBe(2_147_483_647);
+    expect(row?.output_tokens).toBe(2_147_483_647);
+    expect(row?.cost_usd).toBeNull();
+    expect(row?.attempts).toEqual([
+      { providerId: "p", model: "m\ufffd", statusCode: 200, latencyMs: 1, errorClass: "" },
+    ]);
+    const cap = await getRequest(db, "odd-1", { withCapture: true, now: T0 });
+    expect(cap?.capture?.response_body).toBe("data: \ufffd\n\n");
   });
 
   it("notifies changes only when the transaction commits", async () => {

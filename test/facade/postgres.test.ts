@@ -201,4 +201,29 @@ describe("façade on Postgres", () => {
       await locker.end();
     }
   });
+
+  it("a model name or a token count Postgres cannot store holds back no usage record", async () => {
+    const key = await issueKey(env.admin);
+    // The model names arrive as JSON escapes: a NUL character, and a lone UTF-16 surrogate.
+    for (const model of ["gpt\\u0000x", "gpt\\ud800"]) {
+      const res = await fetch(`${env.gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
+        body: `{"model":"${model}","messages":[{"role":"user","content":"hi"}]}`,
+      });
+      expect(res.status).toBe(404);
+    }
+    // An upstream reporting more tokens than an integer column holds.
+    env.fake.setUsage("openai", { input: 5_000_000_000, output: 3 });
+    const client = new OpenAI({ baseURL: `${env.gw.url}/v1`, apiKey: key.secret, maxRetries: 0 });
+    const { response } = await client.chat.completions
+      .create({ model: MODELS.openai, messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    const rec = await waitForRecord(env.admin, key.instanceId, requestIdOf(response.headers));
+    expect(tokensOf(rec)).toEqual(fullTokens({ input: 2_147_483_647, output: 3 }));
+    const all = await waitForRecords(env.admin, key.instanceId, 3);
+    expect(all.map((r) => r.requestedModel).sort()).toEqual(
+      [MODELS.openai, "gpt\ufffd", "gpt\ufffdx"].sort(),
+    );
+  });
 });

@@ -19,6 +19,8 @@ export interface OpenDatabase {
   pglite?: EmbeddedPostgres;
   /** The Postgres URL (for a dedicated LISTEN connection). */
   url?: string;
+  /** Postgres's connection pool (for COPY, which Kysely does not offer). */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): OpenDatabase {
     db,
     kind: "postgres",
     url,
+    pool,
     close: () => db.destroy(),
   };
 }

@@ -1,9 +1,12 @@
 // Writes usage records in batches (the background writer's one statement per batch) and
 // expires captured bodies.
 import { sql, type Insertable, type Kysely } from "kysely";
+import type pg from "pg";
 import type { UsageRecord } from "../usage/record.js";
 import type { CapturesTable, Database, UsageRecordRow } from "./schema.js";
+import { storableAttempts, storableCount, storableText } from "./storable.js";
 import { inTransaction } from "./tx.js";
+import { copyUsageRows, isDuplicateKey, usageCopyRow } from "./usage-copy.js";
 
 type DB = Kysely<Database>;
 
@@ -63,12 +66,12 @@ export function usageRow(r: UsageRecord): string {
     r.keyId,
     r.providerId,
     r.api,
-    r.requestedModel,
-    r.servedModel,
-    r.inputTokens,
-    r.outputTokens,
-    r.cacheReadTokens,
-    r.cacheWriteTokens,
+    storableText(r.requestedModel),
+    storableText(r.servedModel),
+    storableCount(r.inputTokens),
+    storableCount(r.outputTokens),
+    storableCount(r.cacheReadTokens),
+    storableCount(r.cacheWriteTokens),
     r.costUsd,
     r.statusCode,
     r.errorClass,
@@ -76,9 +79,9 @@ export function usageRow(r: UsageRecord): string {
     r.ttfbMs,
     r.stream,
     r.clientIp,
-    r.userAgent,
+    storableText(r.userAgent),
     r.fallback,
-    r.attempts,
+    storableAttempts(r.attempts),
     r.replicaId,
   ]);
 }
@@ -111,8 +114,8 @@ export function toCaptureColumns(r: UsageRecord, expiresAt: Date): Insertable<Ca
     request_id: r.id,
     time: r.time,
     instance_id: r.instanceId,
-    request_body: r.capture.requestBody,
-    response_body: r.capture.responseBody,
+    request_body: storableText(r.capture.requestBody),
+    response_body: storableText(r.capture.responseBody),
     truncated: r.capture.truncated,
     expires_at: expiresAt,
   };
@@ -157,6 +160,41 @@ export async function insertUsageBatch(
       }
     }
   });
+}
+
+/** How the usage recorder serialises a record as it is queued, and writes a batch. */
+export interface UsageWriter<P> {
+  prepare(r: UsageRecord): P;
+  insert(batch: UsageRecord[], prepared: P[]): Promise<void>;
+}
+
+/** For embedded PGlite: the insert statement, with rows serialised as JSON. */
+export function insertUsageWriter(db: DB, captureRetentionDays: number): UsageWriter<string> {
+  return {
+    prepare: usageRow,
+    insert: (batch, rows) => insertUsageBatch(db, batch, { captureRetentionDays, rows }),
+  };
+}
+
+/**
+ * For a Postgres server: binary COPY, which costs the server about 40 % less per row. A batch
+ * that was written before (a retry after an unacknowledged commit) fails COPY as a whole and goes
+ * through the insert statement, which skips the ids already stored. So does a batch with captured
+ * bodies, which must be written together with them in one transaction.
+ */
+export function copyUsageWriter(pool: pg.Pool, db: DB, captureRetentionDays: number): UsageWriter<Buffer> {
+  return {
+    prepare: usageCopyRow,
+    async insert(batch, rows) {
+      if (batch.some((r) => r.capture)) return insertUsageBatch(db, batch, { captureRetentionDays });
+      try {
+        await copyUsageRows(pool, rows);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        await insertUsageBatch(db, batch, { captureRetentionDays });
+      }
+    },
+  };
 }
 
 /** Deletes captures past their retention. Returns how many were removed. */
