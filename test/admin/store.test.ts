@@ -22,6 +22,7 @@ import {
   deleteExpiredCaptures,
   insertUsageBatch,
   insertUsageWriter,
+  isRefusedValue,
 } from "../../server/src/store/usage.js";
 import { queryUsage } from "../../server/src/store/usage-query.js";
 import type { UsageRecord } from "../../server/src/usage/record.js";
@@ -360,6 +361,17 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     ]);
     const cap = await getRequest(db, "odd-1", { withCapture: true, now: T0 });
     expect(cap?.capture?.response_body).toBe("data: \ufffd\n\n");
+  });
+
+  it("tells a value the database refuses from an outage", async () => {
+    const refused: unknown = await sql`select ${"12x"}::int as n`.execute(db).catch((err: unknown) => err);
+    expect(isRefusedValue(refused)).toBe(true);
+    const overflow: unknown = await sql`select ${"5000000000"}::int as n`
+      .execute(db)
+      .catch((err: unknown) => err);
+    expect(isRefusedValue(overflow)).toBe(true);
+    expect(isRefusedValue(new Error("Connection terminated unexpectedly"))).toBe(false);
+    expect(isRefusedValue(Object.assign(new Error("reset"), { code: "ECONNRESET" }))).toBe(false);
   });
 
   it("notifies changes only when the transaction commits", async () => {

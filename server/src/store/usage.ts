@@ -166,6 +166,17 @@ export async function insertUsageBatch(
 export interface UsageWriter<P> {
   prepare(r: UsageRecord): P;
   insert(batch: UsageRecord[], prepared: P[]): Promise<void>;
+  /** A write refused for the values it carried (see the recorder's isRefusal). */
+  isRefusal(err: unknown): boolean;
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the values were
+ * refused, and a retry would be refused again. Duplicate ids never get here (see the writers).
+ */
+export function isRefusedValue(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }
 
 /** For embedded PGlite: the insert statement, with rows serialised as JSON. */
@@ -173,6 +184,7 @@ export function insertUsageWriter(db: DB, captureRetentionDays: number): UsageWr
   return {
     prepare: usageRow,
     insert: (batch, rows) => insertUsageBatch(db, batch, { captureRetentionDays, rows }),
+    isRefusal: isRefusedValue,
   };
 }
 
@@ -185,6 +197,7 @@ export function insertUsageWriter(db: DB, captureRetentionDays: number): UsageWr
 export function copyUsageWriter(pool: pg.Pool, db: DB, captureRetentionDays: number): UsageWriter<Buffer> {
   return {
     prepare: usageCopyRow,
+    isRefusal: isRefusedValue,
     async insert(batch, rows) {
       if (batch.some((r) => r.capture)) return insertUsageBatch(db, batch, { captureRetentionDays });
       try {

@@ -37,6 +37,12 @@ export interface RecorderOptions<P = undefined> {
   prepare?: (r: UsageRecord) => P;
   /** Called for every record as it is queued (live feed, metrics). Must not throw. */
   onRecord?: (r: UsageRecord) => void;
+  /**
+   * Whether a failed write was refused for the values it carried, which no retry changes (as
+   * opposed to an outage). Such a batch is written again record by record, and only the records
+   * refused on their own are dropped, each logged and counted.
+   */
+  isRefusal?: (err: unknown) => boolean;
 }
 
 export function createUsageRecorder<P = undefined>(opts: RecorderOptions<P>): UsageRecorder {
@@ -69,16 +75,50 @@ export function createUsageRecorder<P = undefined>(opts: RecorderOptions<P>): Us
     timer.unref();
   }
 
+  /** Removes the first n records, written or dropped, from the queue. */
+  function settle(n: number): void {
+    queue = queue.slice(n);
+    prepared = prepared.slice(n);
+  }
+
+  // One record the database refuses would fail its batch on every retry, and every record queued
+  // behind it would wait: write the batch's records one by one, and drop only those refused.
+  async function writeOneByOne(batch: UsageRecord[], batchPrepared: P[]): Promise<void> {
+    let n = 0;
+    try {
+      for (; n < batch.length; n++) {
+        try {
+          await opts.insert([batch[n]!], [batchPrepared[n]!]);
+          written++;
+        } catch (err) {
+          if (!opts.isRefusal?.(err)) throw err;
+          dropped++;
+          opts.logger.error(
+            { requestId: batch[n]!.id, err: (err as Error).message, totalDropped: dropped },
+            "usage record refused by the database: dropped",
+          );
+        }
+      }
+    } finally {
+      settle(n);
+    }
+  }
+
   async function flush(): Promise<void> {
     if (writing) return;
     if (queue.length === 0) return;
     writing = true;
     const batch = queue.slice(0, opts.batchSize);
+    const batchPrepared = prepared.slice(0, batch.length);
     try {
-      await opts.insert(batch, prepared.slice(0, batch.length));
-      queue = queue.slice(batch.length);
-      prepared = prepared.slice(batch.length);
-      written += batch.length;
+      try {
+        await opts.insert(batch, batchPrepared);
+        settle(batch.length);
+        written += batch.length;
+      } catch (err) {
+        if (!opts.isRefusal?.(err)) throw err;
+        await writeOneByOne(batch, batchPrepared);
+      }
       if (failing) opts.logger.info({ buffered: queue.length }, "usage writes recovered");
       failing = false;
       backoffMs = 0;
