@@ -29,6 +29,30 @@ function flakyDatabase<P>(failuresToSee: number, write: (batch: UsageRecord[], p
   return db;
 }
 
+/**
+ * A recorder (batches of 4) whose database refuses every batch holding `refusedId` for that
+ * record's value; `before` may fail a batch otherwise, as an outage would.
+ */
+function refusingDatabase(refusedId: string, before: (batch: UsageRecord[]) => void = () => undefined) {
+  const refused = Object.assign(new Error("invalid byte sequence"), { code: "22021" });
+  const written: string[] = [];
+  let attempts = 0;
+  const recorder = createUsageRecorder({
+    insert: async (b) => {
+      attempts++;
+      if (b.some((x) => x.id === refusedId)) throw refused;
+      before(b);
+      written.push(...b.map((x) => x.id));
+    },
+    isRefusal: (err) => err === refused,
+    batchSize: 4,
+    flushIntervalMs: 1,
+    queueLimit: 1000,
+    logger: silent,
+  });
+  return { recorder, written, attempts: () => attempts };
+}
+
 describe("usage recorder", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -138,59 +162,34 @@ describe("usage recorder", () => {
     expect(Math.max(...batches.map((b) => b.length))).toBe(2);
   });
   it("a record the database refuses is dropped alone; its batch and the records behind it are written", async () => {
-    const refused = Object.assign(new Error("invalid byte sequence"), { code: "22021" });
-    const written: string[] = [];
-    let attempts = 0;
-    const r = createUsageRecorder({
-      insert: async (b) => {
-        attempts++;
-        if (b.some((x) => x.id === "r5")) throw refused;
-        written.push(...b.map((x) => x.id));
-      },
-      isRefusal: (err) => err === refused,
-      batchSize: 4,
-      flushIntervalMs: 1,
-      queueLimit: 1000,
-      logger: silent,
-    });
-    for (let i = 0; i < 10; i++) r.record(rec(i));
-    await r.drain(5000);
-    expect(written).toEqual(["r0", "r1", "r2", "r3", "r4", "r6", "r7", "r8", "r9"]);
-    expect(r.stats()).toMatchObject({ queued: 0, written: 9, dropped: 1, writeFailures: 0 });
+    const db = refusingDatabase("r5");
+    for (let i = 0; i < 10; i++) db.recorder.record(rec(i));
+    await db.recorder.drain(5000);
+    expect(db.written).toEqual(["r0", "r1", "r2", "r3", "r4", "r6", "r7", "r8", "r9"]);
+    expect(db.recorder.stats()).toMatchObject({ queued: 0, written: 9, dropped: 1, writeFailures: 0 });
     // Three batches, and the refused one again record by record.
-    expect(attempts).toBe(3 + 4);
+    expect(db.attempts()).toBe(3 + 4);
   });
 
   it("an outage during the record-by-record writes keeps the records not yet written", async () => {
-    const refused = Object.assign(new Error("out of range"), { code: "22003" });
-    const written: string[] = [];
     let down = false;
     let outageCalls = 0;
     let sawRetry!: () => void;
     // Resolves when the writer retries after the outage: the failure has been handled by then.
     const retried = new Promise<void>((resolve) => (sawRetry = resolve));
-    const r = createUsageRecorder({
-      insert: async (b) => {
-        if (b.some((x) => x.id === "r1")) throw refused;
-        if (b[0]!.id === "r2" && written.length === 1 && outageCalls === 0) down = true;
-        if (down) {
-          if (++outageCalls === 2) sawRetry();
-          throw new Error("connection reset");
-        }
-        written.push(...b.map((x) => x.id));
-      },
-      isRefusal: (err) => err === refused,
-      batchSize: 4,
-      flushIntervalMs: 1,
-      queueLimit: 1000,
-      logger: silent,
+    const db = refusingDatabase("r1", (batch) => {
+      if (batch[0]!.id === "r2" && outageCalls === 0) down = true;
+      if (down) {
+        if (++outageCalls === 2) sawRetry();
+        throw new Error("connection reset");
+      }
     });
-    for (let i = 0; i < 4; i++) r.record(rec(i));
+    for (let i = 0; i < 4; i++) db.recorder.record(rec(i));
     await retried;
-    expect(r.stats()).toMatchObject({ queued: 2, buffered: 2, dropped: 1 });
+    expect(db.recorder.stats()).toMatchObject({ queued: 2, buffered: 2, dropped: 1 });
     down = false;
-    await r.drain(10_000);
-    expect(written).toEqual(["r0", "r2", "r3"]);
-    expect(r.stats()).toMatchObject({ queued: 0, written: 3, dropped: 1 });
+    await db.recorder.drain(10_000);
+    expect(db.written).toEqual(["r0", "r2", "r3"]);
+    expect(db.recorder.stats()).toMatchObject({ queued: 0, written: 3, dropped: 1 });
   });
 });
