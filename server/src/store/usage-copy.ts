@@ -155,8 +155,8 @@ export function isDuplicateKey(err: unknown): boolean {
 
 /**
  * Writes the rows with one COPY on a connection of the pool. COPY cannot skip ids that are
- * already stored: a batch written before (its commit not acknowledged) fails with
- * a duplicate key (isDuplicateKey) and nothing of it is written; the caller then inserts it the idempotent way.
+ * already stored: a batch written before (its commit not acknowledged) fails with a duplicate key
+ * (isDuplicateKey) and nothing of it is written; the caller then inserts it the idempotent way.
  */
 export async function copyUsageRows(pool: pg.Pool, rows: readonly Buffer[]): Promise<void> {
   const client = await pool.connect();
