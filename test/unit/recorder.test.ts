@@ -161,6 +161,7 @@ describe("usage recorder", () => {
     expect(batches.flat()).toEqual(["r0", "r1", "r2", "r3", "r4", "r5", "r6"]);
     expect(Math.max(...batches.map((b) => b.length))).toBe(2);
   });
+
   it("a record the database refuses is dropped alone; its batch and the records behind it are written", async () => {
     const db = refusingDatabase("r5");
     for (let i = 0; i < 10; i++) db.recorder.record(rec(i));
