@@ -301,7 +301,14 @@ describe.each(BACKENDS)("store on %s", (backend) => {
   it("the usage writer stores every column as the insert statement does, and a retried batch once", async () => {
     const over: Partial<UsageRecord>[] = [
       {},
-      { costUsd: null, ttfbMs: null, statusCode: 499, errorClass: "client_closed", stream: true },
+      {
+        costUsd: null,
+        ttfbMs: null,
+        statusCode: 499,
+        errorClass: "client_closed",
+        stream: true,
+        userAgent: `long-agent/${"a".repeat(300)}`,
+      },
       {
         requestedModel: "modèle-日本語-🚀",
         userAgent: "agent/1.0 (ünïcode)",
@@ -331,6 +338,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     expect(got[2]?.time.toISOString()).toBe("2031-07-04T23:59:59.999Z");
     expect(got[1]?.cost_usd).toBeNull();
     expect(got[1]?.ttfb_ms).toBeNull();
+    expect(got[1]?.user_agent).toBe(`long-agent/${"a".repeat(300)}`);
   });
 
   it("values Postgres refuses are stored replaced, and never hold back the records queued behind them", async () => {
