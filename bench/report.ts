@@ -238,12 +238,14 @@ function workersRows(w: WorkersResult): Row[] {
   }
   const base = w.byWorkers[0] ? medianOf(w.byWorkers[0].runs, (r) => r.gateway.rps) : Number.NaN;
   const rows: Row[] = w.byWorkers.map(({ workers, runs }) => {
+    const d = medianOf(runs, (r) => r.direct.rps);
     const g = medianOf(runs, (r) => r.gateway.rps);
+    const share = `${((100 * g) / d).toFixed(1)} % of direct`;
     return {
       scenario: `c=50 throughput --workers ${workers}`,
-      direct: "–",
+      direct: rps(d),
       gateway: `${rps(g)}, p99 ${ms(medianOf(runs, (r) => r.gateway.p99Ms))}`,
-      added: workers === 1 ? "–" : `×${(g / base).toFixed(2)} vs 1 worker`,
+      added: workers === 1 ? share : `${share}, ×${(g / base).toFixed(2)} vs 1 worker`,
       target: "–",
       verdict: "info",
     };

@@ -1,7 +1,9 @@
 // The throughput scenario against `keygate serve --workers 1` and `--workers 2`. Workers share
 // state through Postgres and Redis, so this needs both URLs. Usage records are counted in Postgres;
-// /metrics is per worker, so the check is the bound wrk <= records <= wrk + connections.
-import { gatewaySpec, type BenchContext } from "../context.js";
+// /metrics is per worker, so the check is the bound wrk <= records <= wrk + connections. Each run
+// is paired with a direct run just before it, as in the throughput scenario, so each worker count
+// has a share of direct measured at the same time rather than minutes apart.
+import { directSpec, gatewaySpec, type BenchContext } from "../context.js";
 import type { KeygateProc } from "../keygate-proc.js";
 import { checkAfterWrk, type RecordCheck } from "../record-check.js";
 import { keygateSut } from "../sut.js";
@@ -9,6 +11,7 @@ import { runWrk, type WrkRun } from "../wrk.js";
 import { THROUGHPUT_LOAD } from "./throughput.js";
 
 export interface WorkersRun {
+  direct: WrkRun;
   gateway: WrkRun;
   check?: RecordCheck;
 }
@@ -49,10 +52,11 @@ export async function workersScenario(
       const runs: WorkersRun[] = [];
       for (let run = 1; run <= opts.runs; run++) {
         ctx.log(`workers ${workers}: run ${run}/${opts.runs}`);
+        const direct = await runWrk(ctx.root, directSpec(ctx, false), load);
         const id = await sut.identity(`workers${workers}`);
         const gateway = await runWrk(ctx.root, gatewaySpec(wctx, id, false), load);
         const s = await accounting.settle(id.instanceId ?? "");
-        runs.push({ gateway, check: checkAfterWrk(gateway.requests, load.connections, s) });
+        runs.push({ direct, gateway, check: checkAfterWrk(gateway.requests, load.connections, s) });
       }
       byWorkers.push({ workers, runs });
     } finally {

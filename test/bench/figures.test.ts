@@ -4,8 +4,9 @@ import { requestsFromMetrics } from "../../bench/accounting.js";
 import { cpuPerRequest, parseProcPidStat, parseProcStat, readCpu } from "../../bench/cpu.js";
 import { markdownTable } from "../../bench/markdown.js";
 import { checkAfterLoad, checkAfterWrk } from "../../bench/record-check.js";
+import { buildRows } from "../../bench/report.js";
 import { median, percentile } from "../../bench/stats.js";
-import { parseWrkSummary } from "../../bench/wrk.js";
+import { parseWrkSummary, type WrkRun } from "../../bench/wrk.js";
 
 test("percentiles interpolate between ranks and ignore input order", () => {
   expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
@@ -93,4 +94,49 @@ test("CPU per request comes from /proc: the machine's busy ticks and a process's
   expect(x).toBeGreaterThan(0);
   expect(after.machineBusyMs).toBeGreaterThanOrEqual(before.machineBusyMs);
   expect(after.processMs!).toBeGreaterThan(before.processMs!);
+});
+
+test("each worker count's share of direct comes from the direct runs paired with its own runs", () => {
+  const run = (rps: number): WrkRun => ({
+    requests: rps * 10,
+    statusErrors: 0,
+    socketErrors: 0,
+    durationS: 10,
+    rps,
+    p50Ms: 1,
+    p99Ms: 5,
+    meanMs: 1,
+  });
+  const check = checkAfterWrk(1000, 50, { served: undefined, records: 1000 });
+  const rows = buildRows(
+    {
+      workers: {
+        byWorkers: [
+          {
+            workers: 1,
+            runs: [
+              { direct: run(80_000), gateway: run(16_000), check },
+              { direct: run(100_000), gateway: run(20_000), check },
+              { direct: run(90_000), gateway: run(18_000), check },
+            ],
+          },
+          {
+            workers: 2,
+            // The direct side slowed down by the time two workers ran: the share follows it.
+            runs: [
+              { direct: run(60_000), gateway: run(27_000), check },
+              { direct: run(50_000), gateway: run(24_000), check },
+              { direct: run(70_000), gateway: run(30_000), check },
+            ],
+          },
+        ],
+      },
+    },
+    1000,
+  );
+  const one = rows.find((r) => r.scenario === "c=50 throughput --workers 1");
+  const two = rows.find((r) => r.scenario === "c=50 throughput --workers 2");
+  expect(one).toMatchObject({ direct: "90,000 req/s", added: "20.0 % of direct" });
+  expect(two).toMatchObject({ direct: "60,000 req/s", added: "45.0 % of direct, ×1.50 vs 1 worker" });
+  expect(two?.gateway).toMatch(/^27,000 req\/s/);
 });
