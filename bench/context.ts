@@ -12,6 +12,8 @@ export interface BenchContext {
   /** Restarts the upstream on the same port with other stream settings (the gateway's config stays valid). */
   restartUpstream(chunks: number, chunkDelayMs: number): Promise<Upstream>;
   sut: SystemUnderTest;
+  /** The bare Node proxy measured beside the gateway in the wrk scenarios (absent with --no-bare-proxy). */
+  bare?: { url: string; pid: number };
   /** Progress, on stderr so stdout carries only the table. */
   log(message: string): void;
 }
@@ -23,6 +25,11 @@ export function directSpec(ctx: BenchContext, stream: boolean): RequestSpec {
     headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
     body: chatBody(ctx.opts.model, stream),
   };
+}
+
+/** The same request through the bare Node proxy, which swaps in the upstream credential itself. */
+export function bareSpec(ctx: BenchContext, bareUrl: string): RequestSpec {
+  return { url: `${bareUrl}/v1/chat/completions`, headers: {}, body: chatBody(ctx.opts.model, false) };
 }
 
 /** The same request through the gateway under test. */

@@ -32,7 +32,7 @@ export interface KeygateProc {
 }
 
 /** The node flags keygate ships with: the shebang of server/bin/keygate.js, and `npm start`. */
-const KEYGATE_NODE_FLAGS = ["--max-semi-space-size=8"];
+export const KEYGATE_NODE_FLAGS = ["--max-semi-space-size=8"];
 
 /** Data directories of keygates still running, removed by removeDataDirs() if the run fails. */
 const dataDirs = new Set<string>();

@@ -26,6 +26,8 @@ export interface BenchOptions {
   model: string;
   upstreamPort: number;
   profile: boolean;
+  /** Measure the bare Node proxy beside the gateway in the latency and throughput scenarios. */
+  bareProxy: boolean;
   resultsDir: string;
   strict: boolean;
 }
@@ -84,6 +86,7 @@ interface Raw {
   model: string;
   upstreamPort: number;
   profile: boolean;
+  bareProxy: boolean;
   resultsDir: string;
   strict: boolean;
 }
@@ -136,6 +139,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       0,
     )
     .option("--profile", "also profile keygate under 50-connection load (node --cpu-prof)", false)
+    .option("--no-bare-proxy", "skip the bare Node proxy measured beside the gateway at c=1 and c=50")
     .option("--results-dir <dir>", "where the JSON results go", "bench/results")
     .option("--strict", "exit 1 when a target is missed", false)
     .parse(argv);
@@ -163,6 +167,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     model: raw.model,
     upstreamPort: raw.upstreamPort,
     profile: raw.profile,
+    bareProxy: raw.bareProxy,
     resultsDir: raw.resultsDir,
     strict: raw.strict,
   };

@@ -151,3 +151,11 @@ export async function stopAll(): Promise<void> {
     ),
   );
 }
+
+/** The URL a bench process prints as its first JSON line, `{"url":"http://…"}`, without a trailing slash. */
+export async function waitForUrl(proc: Proc, timeoutMs: number): Promise<string> {
+  const m = await proc.waitForLine(/^\{.*"url".*\}$/, timeoutMs);
+  const parsed = JSON.parse(m[0]) as { url?: unknown };
+  if (typeof parsed.url !== "string") throw new Error(`${proc.name} printed no url: ${m[0]}`);
+  return parsed.url.replace(/\/+$/, "");
+}

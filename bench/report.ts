@@ -10,6 +10,8 @@ import type { StreamingPair } from "./scenarios/streaming.js";
 import type { StreamsResult } from "./scenarios/streams.js";
 import type { WorkersResult } from "./scenarios/workers.js";
 import type { WrkPair } from "./scenarios/wrk-compare.js";
+import type { CpuPerRequest } from "./cpu.js";
+import type { WrkRun } from "./wrk.js";
 
 export interface BenchResults {
   latency?: WrkPair[];
@@ -52,14 +54,28 @@ const count = (n: number): string => n.toLocaleString("en-US");
 const us = (v: number): string => `${Math.round(v).toLocaleString("en-US")} µs`;
 const verdict = (ok: boolean): Verdict => (ok ? "pass" : "FAIL");
 
-function latencyRows(name: string, pairs: WrkPair[], targets: { p50?: number; p99?: number }): Row[] {
+/** The bare Node proxy's rows are a reference for this machine, never judged against a target. */
+const BARE = " (bare Node proxy)";
+
+/** The bare proxy's side of every pair, when every run measured it. */
+function bareOf(pairs: WrkPair[]): ((p: WrkPair) => WrkRun) | undefined {
+  return pairs.every((p) => p.bare !== undefined) ? (p) => p.bare! : undefined;
+}
+
+function latencyRows(
+  name: string,
+  pairs: WrkPair[],
+  targets: { p50?: number; p99?: number },
+  side: (p: WrkPair) => WrkRun = (p) => p.gateway,
+  suffix = "",
+): Row[] {
   return (["p50", "p99"] as const).map((q) => {
     const pick = q === "p50" ? (r: { p50Ms: number }) => r.p50Ms : (r: { p99Ms: number }) => r.p99Ms;
     const d = medianOf(pairs, (p) => pick(p.direct));
-    const g = medianOf(pairs, (p) => pick(p.gateway));
+    const g = medianOf(pairs, (p) => pick(side(p)));
     const limit = targets[q];
     return {
-      scenario: `${name} latency ${q}`,
+      scenario: `${name} latency ${q}${suffix}`,
       direct: ms(d),
       gateway: ms(g),
       added: signedMs(g - d),
@@ -73,19 +89,40 @@ function latencyRows(name: string, pairs: WrkPair[], targets: { p50?: number; p9
  * The whole machine's CPU per request on each side (every process, the database included), and the
  * gateway process's share: on shared cores, the total is what bounds throughput.
  */
-function cpuRow(scenario: string, pairs: WrkPair[]): Row {
+function cpuRow(scenario: string, pairs: WrkPair[], bare = false): Row {
+  const side = (p: WrkPair): CpuPerRequest => (bare ? p.cpu.bare! : p.cpu.gateway);
   const d = medianOf(pairs, (p) => p.cpu.direct.machineUs);
-  const g = medianOf(pairs, (p) => p.cpu.gateway.machineUs);
-  const own = pairs.every((p) => p.cpu.gateway.processUs !== undefined)
-    ? medianOf(pairs, (p) => p.cpu.gateway.processUs!)
+  const g = medianOf(pairs, (p) => side(p).machineUs);
+  const own = pairs.every((p) => side(p).processUs !== undefined)
+    ? medianOf(pairs, (p) => side(p).processUs!)
     : undefined;
+  const whose = bare ? "the proxy process" : "the gateway process";
   return {
     scenario,
     direct: `${us(d)} (machine)`,
-    gateway: `${us(g)} (machine)${own === undefined ? "" : `, of which the gateway process ${us(own)}`}`,
+    gateway: `${us(g)} (machine)${own === undefined ? "" : `, of which ${whose} ${us(own)}`}`,
     added: `+${us(g - d)}`,
     target: "–",
     verdict: "info",
+  };
+}
+
+/** Throughput through one side, as a share of the direct runs made alongside it. */
+function throughputRow(
+  scenario: string,
+  pairs: WrkPair[],
+  side: (p: WrkPair) => WrkRun,
+  judged: boolean,
+): Row {
+  const d = medianOf(pairs, (p) => p.direct.rps);
+  const g = medianOf(pairs, (p) => side(p).rps);
+  return {
+    scenario,
+    direct: rps(d),
+    gateway: rps(g),
+    added: `${((100 * g) / d).toFixed(1)} % of direct`,
+    target: judged ? `≥ ${100 * TARGETS.throughputRatio} % of direct` : "–",
+    verdict: judged ? verdict(g / d >= TARGETS.throughputRatio) : "info",
   };
 }
 
@@ -116,22 +153,20 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
   const rows: Row[] = [];
   if (r.latency?.length) {
     rows.push(...latencyRows("c=1", r.latency, { p50: TARGETS.addedP50Ms, p99: TARGETS.addedP99Ms }));
+    const bare = bareOf(r.latency);
+    if (bare) rows.push(...latencyRows("c=1", r.latency, {}, bare, BARE));
     const checks = checksOf(r.latency);
     if (checks.length) rows.push(recordRow("c=1 usage records", checks, "records = requests served"));
   }
   if (r.throughput?.length) {
-    const d = medianOf(r.throughput, (p) => p.direct.rps);
-    const g = medianOf(r.throughput, (p) => p.gateway.rps);
-    rows.push({
-      scenario: "c=50 throughput",
-      direct: rps(d),
-      gateway: rps(g),
-      added: `${((100 * g) / d).toFixed(1)} % of direct`,
-      target: `≥ ${100 * TARGETS.throughputRatio} % of direct`,
-      verdict: verdict(g / d >= TARGETS.throughputRatio),
-    });
+    rows.push(throughputRow("c=50 throughput", r.throughput, (p) => p.gateway, true));
     rows.push(...latencyRows("c=50", r.throughput, {}));
     rows.push(cpuRow("c=50 CPU per request", r.throughput));
+    const bare = bareOf(r.throughput);
+    if (bare) {
+      rows.push(throughputRow(`c=50 throughput${BARE}`, r.throughput, bare, false));
+      rows.push(cpuRow(`c=50 CPU per request${BARE}`, r.throughput, true));
+    }
     const checks = checksOf(r.throughput);
     if (checks.length) rows.push(recordRow("c=50 usage records", checks, "records = requests served"));
   }

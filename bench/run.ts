@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startBareProxy } from "./bare-proc.js";
 import type { BenchContext } from "./context.js";
 import { removeDataDirs, startKeygate, type KeygateOptions, type KeygateProc } from "./keygate-proc.js";
 import { describeMachine } from "./machine.js";
@@ -87,11 +88,28 @@ async function main(): Promise<number> {
     kg = await startKeygate(root, keygateOptions());
     sut = keygateSut(kg, { databaseUrl: opts.databaseUrl, metrics: true });
   }
-  const ctx: BenchContext = { root, opts, upstream: () => upstream, restartUpstream, sut, log };
+  // The bare Node proxy runs only while the wrk scenarios use it.
+  const bare =
+    opts.bareProxy && (wants("latency") || wants("throughput"))
+      ? await startBareProxy(root, upstream.url)
+      : undefined;
+  const ctx: BenchContext = {
+    root,
+    opts,
+    upstream: () => upstream,
+    restartUpstream,
+    sut,
+    ...(bare ? { bare: { url: bare.url, pid: bare.pid } } : {}),
+    log,
+  };
 
   const results: BenchResults = {};
   if (wants("latency")) results.latency = await latencyScenario(ctx);
   if (wants("throughput")) results.throughput = await throughputScenario(ctx);
+  if (bare) {
+    await bare.proc.stop();
+    delete ctx.bare;
+  }
   if (wants("streaming")) results.streaming = await streamingScenario(ctx);
   if (wants("soak") && opts.soak > 0) results.soak = await soakScenario(ctx);
   if (wants("streams")) results.streams = await streamsScenario(ctx);

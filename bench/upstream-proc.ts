@@ -1,6 +1,6 @@
 // Starts the fast fake upstream (dist/bench-upstream.js) in its own process.
 import { join } from "node:path";
-import { startProc, type Proc } from "./procs.js";
+import { startProc, waitForUrl, type Proc } from "./procs.js";
 
 export interface UpstreamOptions {
   /** 0 picks a free port. */
@@ -34,9 +34,6 @@ export async function startUpstream(root: string, o: UpstreamOptions): Promise<U
     ],
     env: { PATH: process.env.PATH },
   });
-  const m = await proc.waitForLine(/^\{.*"url".*\}$/, 15_000);
-  const parsed = JSON.parse(m[0]) as { url?: unknown };
-  if (typeof parsed.url !== "string") throw new Error(`bench-upstream printed no url: ${m[0]}`);
-  const url = parsed.url.replace(/\/+$/, "");
+  const url = await waitForUrl(proc, 15_000);
   return { url, port: Number(new URL(url).port), proc };
 }

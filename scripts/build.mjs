@@ -26,6 +26,7 @@ await build({
     gwctl: "cli/src/main.ts",
     bench: "bench/run.ts",
     "bench-upstream": "bench/upstream.ts",
+    "bench-bare-proxy": "bench/bare-proxy.ts",
     "bench-ttfb": "bench/ttfb.ts",
     "bench-load": "bench/load.ts",
     "bench-hold": "bench/hold.ts",

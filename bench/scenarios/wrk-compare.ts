@@ -1,6 +1,7 @@
-// One wrk load shape measured against the upstream directly and through the gateway, the two
-// interleaved run by run so that drift on a shared machine hits both sides alike.
-import { directSpec, gatewaySpec, type BenchContext } from "../context.js";
+// One wrk load shape measured against the upstream directly and through the gateway (and, as a
+// reference, through the bare Node proxy), interleaved run by run so that drift on a shared
+// machine hits every side alike.
+import { bareSpec, directSpec, gatewaySpec, type BenchContext } from "../context.js";
 import { cpuPerRequest, readCpu, type CpuPerRequest } from "../cpu.js";
 import { checkAfterWrk, type RecordCheck } from "../record-check.js";
 import { runWrk, type WrkLoad, type WrkRun } from "../wrk.js";
@@ -12,18 +13,26 @@ export interface WrkPair {
   /** Absent for a --target, whose records cannot be read. */
   check?: RecordCheck;
   /** CPU per request of the whole machine on each side, and of the gateway process through it. */
-  cpu: { direct: CpuPerRequest; gateway: CpuPerRequest };
+  cpu: { direct: CpuPerRequest; gateway: CpuPerRequest; bare?: CpuPerRequest };
+  /** The same load through the bare Node proxy, run between the direct and the gateway run. */
+  bare?: WrkRun;
 }
 
-/** One wrk run, with the CPU the machine (and `pid`, when given) spent per request during it. */
+/**
+ * One wrk run, with the CPU the machine (and `pid`, when given) spent per request during it. Error
+ * responses end the bench: their figures would describe a failure path, not the one measured.
+ */
 async function measuredRun(
   root: string,
+  who: string,
   spec: RequestSpec,
   load: WrkLoad,
   pid?: number,
 ): Promise<{ run: WrkRun; cpu: CpuPerRequest }> {
   const before = await readCpu(pid);
   const run = await runWrk(root, spec, load);
+  if (run.statusErrors > 0)
+    throw new Error(`${run.statusErrors} of ${run.requests} responses ${who} had an error status`);
   return { run, cpu: cpuPerRequest(before, await readCpu(pid), run.requests) };
 }
 
@@ -35,6 +44,7 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
   // Warm both sides up (JIT, connection pools, key cache) before anything is measured.
   const warm = { ...load, durationS: Math.max(1, Math.min(WARMUP_S, Math.floor(load.durationS / 2))) };
   await runWrk(root, direct, warm);
+  if (ctx.bare) await runWrk(root, bareSpec(ctx, ctx.bare.url), warm);
   await runWrk(root, gatewaySpec(ctx, await sut.identity(`${name}-warmup`), false), warm);
 
   const pairs: WrkPair[] = [];
@@ -42,11 +52,18 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
     ctx.log(
       `${name}: run ${run}/${opts.runs} (${load.connections} connections, ${load.durationS}s each side)`,
     );
-    const d = await measuredRun(root, direct, load);
+    const d = await measuredRun(root, "from the upstream", direct, load);
+    const b = ctx.bare
+      ? await measuredRun(root, "through the bare proxy", bareSpec(ctx, ctx.bare.url), load, ctx.bare.pid)
+      : undefined;
     // Each run gets an identity of its own, so its usage records are counted apart.
     const id = await sut.identity(name);
-    const g = await measuredRun(root, gatewaySpec(ctx, id, false), load, sut.pid);
+    const g = await measuredRun(root, `through ${sut.label}`, gatewaySpec(ctx, id, false), load, sut.pid);
     const pair: WrkPair = { direct: d.run, gateway: g.run, cpu: { direct: d.cpu, gateway: g.cpu } };
+    if (b) {
+      pair.bare = b.run;
+      pair.cpu.bare = b.cpu;
+    }
     if (sut.accounting && id.instanceId) {
       pair.check = checkAfterWrk(
         g.run.requests,

@@ -140,3 +140,44 @@ test("each worker count's share of direct comes from the direct runs paired with
   expect(two).toMatchObject({ direct: "60,000 req/s", added: "45.0 % of direct, ×1.50 vs 1 worker" });
   expect(two?.gateway).toMatch(/^27,000 req\/s/);
 });
+
+test("the bare Node proxy's rows are a reference beside the gateway's, never judged against a target", () => {
+  const run = (rps: number, p99Ms: number): WrkRun => ({
+    requests: rps * 10,
+    statusErrors: 0,
+    socketErrors: 0,
+    durationS: 10,
+    rps,
+    p50Ms: p99Ms / 4,
+    p99Ms,
+    meanMs: p99Ms / 3,
+  });
+  const cpu = { direct: { machineUs: 30 }, gateway: { machineUs: 200, processUs: 120 } };
+  const pair = (direct: number, bare: number, gateway: number) => ({
+    direct: run(direct, 1),
+    bare: run(bare, 1.5),
+    gateway: run(gateway, 2.5),
+    cpu: { ...cpu, bare: { machineUs: 110, processUs: 60 } },
+  });
+  const pairs = [pair(40_000, 16_000, 8_000), pair(50_000, 15_000, 9_000), pair(45_000, 14_000, 7_000)];
+  const rows = buildRows({ latency: pairs, throughput: pairs }, 1000);
+  const row = (scenario: string) => rows.find((r) => r.scenario === scenario);
+
+  expect(row("c=50 throughput")).toMatchObject({ added: "17.8 % of direct", verdict: "FAIL" });
+  expect(row("c=50 throughput (bare Node proxy)")).toMatchObject({
+    direct: "45,000 req/s",
+    gateway: "15,000 req/s",
+    added: "33.3 % of direct",
+    target: "–",
+    verdict: "info",
+  });
+  expect(row("c=1 latency p99")).toMatchObject({ added: "+1.500 ms", verdict: "FAIL" });
+  expect(row("c=1 latency p99 (bare Node proxy)")).toMatchObject({ added: "+0.500 ms", verdict: "info" });
+  expect(row("c=50 CPU per request (bare Node proxy)")?.gateway).toBe(
+    "110 µs (machine), of which the proxy process 60 µs",
+  );
+
+  // A run without the proxy (--no-bare-proxy) gives no reference rows rather than partial medians.
+  const partial = buildRows({ throughput: [pairs[0]!, { ...pairs[1]!, bare: undefined }] }, 1000);
+  expect(partial.some((r) => r.scenario.includes("bare Node proxy"))).toBe(false);
+});

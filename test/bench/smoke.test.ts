@@ -10,7 +10,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const entries = ["bench", "bench-upstream", "bench-ttfb", "bench-load", "bench-hold", "keygate"];
+const entries = [
+  "bench",
+  "bench-upstream",
+  "bench-bare-proxy",
+  "bench-ttfb",
+  "bench-load",
+  "bench-hold",
+  "keygate",
+];
 const resultsDir = mkdtempSync(join(tmpdir(), "keygate-bench-smoke-"));
 
 interface Run {
@@ -60,6 +68,9 @@ test("bench --quick prints the table, writes the JSON, and every request keygate
     "c=50 throughput",
     "c=50 usage records",
     "c=50 CPU per request",
+    // The reference: present only if every request through the bare proxy got a 2xx.
+    "c=1 latency p99 (bare Node proxy)",
+    "c=50 throughput (bare Node proxy)",
     "streaming TTFB p50",
     "soak usage records",
     "200 open streams RSS",
