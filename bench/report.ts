@@ -57,9 +57,12 @@ const verdict = (ok: boolean): Verdict => (ok ? "pass" : "FAIL");
 /** The bare Node proxy's rows are a reference for this machine, never judged against a target. */
 const BARE = " (bare Node proxy)";
 
-/** The bare proxy's side of every pair, when every run measured it. */
-function bareOf(pairs: WrkPair[]): ((p: WrkPair) => WrkRun) | undefined {
-  return pairs.every((p) => p.bare !== undefined) ? (p) => p.bare! : undefined;
+/** The bare proxy's side of every pair (its run and its CPU), when every run measured it. */
+function bareOf(
+  pairs: WrkPair[],
+): { run: (p: WrkPair) => WrkRun; cpu: (p: WrkPair) => CpuPerRequest } | undefined {
+  if (!pairs.every((p) => p.bare !== undefined && p.cpu.bare !== undefined)) return undefined;
+  return { run: (p) => p.bare!, cpu: (p) => p.cpu.bare! };
 }
 
 function latencyRows(
@@ -89,14 +92,17 @@ function latencyRows(
  * The whole machine's CPU per request on each side (every process, the database included), and the
  * gateway process's share: on shared cores, the total is what bounds throughput.
  */
-function cpuRow(scenario: string, pairs: WrkPair[], bare = false): Row {
-  const side = (p: WrkPair): CpuPerRequest => (bare ? p.cpu.bare! : p.cpu.gateway);
+function cpuRow(
+  scenario: string,
+  pairs: WrkPair[],
+  side: (p: WrkPair) => CpuPerRequest = (p) => p.cpu.gateway,
+  whose = "the gateway process",
+): Row {
   const d = medianOf(pairs, (p) => p.cpu.direct.machineUs);
   const g = medianOf(pairs, (p) => side(p).machineUs);
   const own = pairs.every((p) => side(p).processUs !== undefined)
     ? medianOf(pairs, (p) => side(p).processUs!)
     : undefined;
-  const whose = bare ? "the proxy process" : "the gateway process";
   return {
     scenario,
     direct: `${us(d)} (machine)`,
@@ -154,7 +160,7 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
   if (r.latency?.length) {
     rows.push(...latencyRows("c=1", r.latency, { p50: TARGETS.addedP50Ms, p99: TARGETS.addedP99Ms }));
     const bare = bareOf(r.latency);
-    if (bare) rows.push(...latencyRows("c=1", r.latency, {}, bare, BARE));
+    if (bare) rows.push(...latencyRows("c=1", r.latency, {}, bare.run, BARE));
     const checks = checksOf(r.latency);
     if (checks.length) rows.push(recordRow("c=1 usage records", checks, "records = requests served"));
   }
@@ -164,8 +170,8 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
     rows.push(cpuRow("c=50 CPU per request", r.throughput));
     const bare = bareOf(r.throughput);
     if (bare) {
-      rows.push(throughputRow(`c=50 throughput${BARE}`, r.throughput, bare, false));
-      rows.push(cpuRow(`c=50 CPU per request${BARE}`, r.throughput, true));
+      rows.push(throughputRow(`c=50 throughput${BARE}`, r.throughput, bare.run, false));
+      rows.push(cpuRow(`c=50 CPU per request${BARE}`, r.throughput, bare.cpu, "the proxy process"));
     }
     const checks = checksOf(r.throughput);
     if (checks.length) rows.push(recordRow("c=50 usage records", checks, "records = requests served"));

@@ -70,7 +70,17 @@ export async function runWrk(root: string, spec: RequestSpec, load: WrkLoad): Pr
     (load.durationS + 30) * 1000,
   );
   if (out.code !== 0) throw new Error(`wrk exited with ${out.code}: ${out.stderr || out.stdout}`);
-  return parseWrkSummary(out.stdout);
+  return assertAnswered(parseWrkSummary(out.stdout), spec.url);
+}
+
+/**
+ * The run, unless some responses had an error status: their figures would describe a failure path
+ * (a wrong key, a missing model, an overloaded gateway), not the one measured, so the bench stops.
+ */
+export function assertAnswered(run: WrkRun, url: string): WrkRun {
+  if (run.statusErrors > 0)
+    throw new Error(`${run.statusErrors} of ${run.requests} responses from ${url} had an error status`);
+  return run;
 }
 
 /** "wrk 4.1.0 ..." from `wrk -v`, which prints its version and exits 1. */

@@ -6,7 +6,7 @@ import { markdownTable } from "../../bench/markdown.js";
 import { checkAfterLoad, checkAfterWrk } from "../../bench/record-check.js";
 import { buildRows } from "../../bench/report.js";
 import { median, percentile } from "../../bench/stats.js";
-import { parseWrkSummary, type WrkRun } from "../../bench/wrk.js";
+import { assertAnswered, parseWrkSummary, type WrkRun } from "../../bench/wrk.js";
 
 test("percentiles interpolate between ranks and ignore input order", () => {
   expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
@@ -180,4 +180,22 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
   // A run without the proxy (--no-bare-proxy) gives no reference rows rather than partial medians.
   const partial = buildRows({ throughput: [pairs[0]!, { ...pairs[1]!, bare: undefined }] }, 1000);
   expect(partial.some((r) => r.scenario.includes("bare Node proxy"))).toBe(false);
+});
+
+test("a wrk run with any error-status response stops the bench instead of being measured", () => {
+  const run = (statusErrors: number): WrkRun => ({
+    requests: 5000,
+    statusErrors,
+    socketErrors: 0,
+    durationS: 1,
+    rps: 5000,
+    p50Ms: 0.2,
+    p99Ms: 1,
+    meanMs: 0.3,
+  });
+  const url = "http://127.0.0.1:1/v1/chat/completions";
+  expect(assertAnswered(run(0), url)).toEqual(run(0));
+  expect(() => assertAnswered(run(1), url)).toThrow(
+    "1 of 5000 responses from http://127.0.0.1:1/v1/chat/completions had an error status",
+  );
 });
