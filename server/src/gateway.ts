@@ -21,6 +21,7 @@ import { echoRespond } from "./providers/echo/index.js";
 import { createPricer } from "./usage/pricing.js";
 import type { UsageRecord } from "./usage/record.js";
 import { createUsageRecorder } from "./usage/recorder.js";
+import { createAfterResponse } from "./facade/after-response.js";
 import { createKeyCache } from "./auth/key-cache.js";
 import { createLastUsedTracker } from "./auth/last-used.js";
 import { createPropagation } from "./auth/propagation.js";
@@ -225,6 +226,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
   const purgeTimer = setInterval(purgeCaptures, 3_600_000);
   purgeTimer.unref();
   const upstreams = createUpstreams();
+  const afterResponse = createAfterResponse(logger);
 
   const facade: FacadeDeps = {
     config,
@@ -238,6 +240,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
     upstreams,
     replicaId,
     touchKey: lastUsed.touch,
+    afterResponse,
     limiter,
     breakers,
   };
@@ -338,6 +341,8 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
       closing ??= (async () => {
         clearInterval(purgeTimer);
         await server.close(config.server.shutdownGraceMs);
+        // Requests that ended in the server's last turn may have bookkeeping still queued.
+        afterResponse.flush();
         await recorder.close(Math.max(5000, config.server.shutdownGraceMs));
         await lastUsed.close();
         await listener.close();

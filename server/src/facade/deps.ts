@@ -10,6 +10,7 @@ import type { TokenUsage } from "../usage/record.js";
 import type { Upstreams } from "./upstream.js";
 import type { Limiter } from "../limits/index.js";
 import type { Breakers } from "../routing/breaker.js";
+import type { AfterResponse } from "./after-response.js";
 
 /** A provider as the hot path sees it: routable, with its unsealed credential in memory. */
 export interface UpstreamProvider extends RoutableProvider {
@@ -43,4 +44,6 @@ export interface FacadeDeps {
   touchKey: (keyId: string) => void;
   limiter: Limiter;
   breakers: Breakers;
+  /** Where a request's bookkeeping is queued once its response is written. */
+  afterResponse: AfterResponse;
 }

@@ -647,16 +647,16 @@ async function attempt(
         finish(d, ctx, upstreamStatus, "upstream_stream_error");
         return DONE;
       }
-    } else if (collected && collected.length > 0) {
-      const u = adapter.usageFromBody(
-        ctx.api,
-        collected.length === 1 ? collected[0]! : Buffer.concat(collected),
-      );
-      if (u) applyUsage(rec, u);
     }
     const errorClass = ok ? "" : "upstream_client_error";
     endAttempt(upstreamStatus, errorClass);
-    finish(d, ctx, upstreamStatus, errorClass);
+    // The answer is on its way to the client; its usage is read with the rest of the bookkeeping.
+    const usageFrom =
+      collected && collected.length > 0
+        ? () =>
+            adapter.usageFromBody(ctx.api, collected.length === 1 ? collected[0]! : Buffer.concat(collected))
+        : undefined;
+    finish(d, ctx, upstreamStatus, errorClass, usageFrom);
     return DONE;
   } catch (err) {
     // No response headers from upstream: connection refused, timeout, or the client left.
@@ -800,13 +800,33 @@ function applyUsage(rec: UsageRecord, u: ExtractedUsage): void {
   if (u.servedModel) rec.servedModel = u.servedModel;
 }
 
-function finish(d: FacadeDeps, ctx: Ctx, status: number, errorClass: string): void {
+/**
+ * Stamps the request's outcome and time now, and leaves the rest (usage from a complete answer,
+ * price, limiter settlement, the usage record, the log line) to the end of this event-loop turn.
+ */
+function finish(
+  d: FacadeDeps,
+  ctx: Ctx,
+  status: number,
+  errorClass: string,
+  usageFrom?: () => ExtractedUsage | undefined,
+): void {
   const rec = ctx.record;
   rec.statusCode = status;
   rec.errorClass = errorClass;
   rec.latencyMs = performance.now() - ctx.t0;
   rec.overheadMs = ctx.overheadMs;
   if (ctx.capture) rec.capture = ctx.capture.result();
+  d.afterResponse(() => {
+    const u = usageFrom?.();
+    if (u) applyUsage(rec, u);
+    settleAndRecord(d, ctx);
+  });
+}
+
+function settleAndRecord(d: FacadeDeps, ctx: Ctx): void {
+  const rec = ctx.record;
+  const { statusCode: status, errorClass } = rec;
   // A request refused before any upstream call consumed nothing: its cost is known to be 0.
   rec.costUsd = ctx.providerType
     ? d.costFor(rec.servedModel || rec.requestedModel, ctx.providerType, rec)
