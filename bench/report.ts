@@ -46,13 +46,24 @@ export interface Row {
   correctness?: boolean;
 }
 
-const ms = (v: number): string => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(3) : v.toFixed(1)} ms` : "–");
+const fixed = (v: number): string => (v < 10 ? v.toFixed(3) : v.toFixed(1));
+const ms = (v: number): string => (Number.isFinite(v) ? `${fixed(v)} ms` : "–");
 const signedMs = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${ms(v)}` : "–");
 const rps = (v: number): string => `${Math.round(v).toLocaleString("en-US")} req/s`;
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 const count = (n: number): string => n.toLocaleString("en-US");
 const us = (v: number): string => `${Math.round(v).toLocaleString("en-US")} µs`;
 const verdict = (ok: boolean): Verdict => (ok ? "pass" : "FAIL");
+const signed = (v: number): string =>
+  Number.isFinite(v) ? `${v >= 0 ? "+" : "-"}${fixed(Math.abs(v))}` : "–";
+
+/**
+ * Each run's own figure after the median, e.g. " (runs +0.912, +1.404, +2.130 ms)": on shared cores one
+ * run can land far from the others, and a median alone does not show how close a target was.
+ */
+function eachRun(values: readonly number[], format: (v: number) => string, unit: string): string {
+  return values.length > 1 ? ` (runs ${values.map(format).join(", ")} ${unit})` : "";
+}
 
 /** The bare Node proxy's rows are a reference for this machine, never judged against a target. */
 const BARE = " (bare Node proxy)";
@@ -77,11 +88,16 @@ function latencyRows(
     const d = medianOf(pairs, (p) => pick(p.direct));
     const g = medianOf(pairs, (p) => pick(side(p)));
     const limit = targets[q];
+    const runs = eachRun(
+      pairs.map((p) => pick(side(p)) - pick(p.direct)),
+      signed,
+      "ms",
+    );
     return {
       scenario: `${name} latency ${q}${suffix}`,
       direct: ms(d),
       gateway: ms(g),
-      added: signedMs(g - d),
+      added: signedMs(g - d) + runs,
       target: limit === undefined ? "–" : `added ≤ ${limit} ms`,
       verdict: limit === undefined ? "info" : verdict(g - d <= limit),
     };
@@ -126,7 +142,11 @@ function throughputRow(
     scenario,
     direct: rps(d),
     gateway: rps(g),
-    added: `${((100 * g) / d).toFixed(1)} % of direct`,
+    added: `${((100 * g) / d).toFixed(1)} % of direct${eachRun(
+      pairs.map((p) => (100 * side(p).rps) / p.direct.rps),
+      (v) => v.toFixed(1),
+      "%",
+    )}`,
     target: judged ? `≥ ${100 * TARGETS.throughputRatio} % of direct` : "–",
     verdict: judged ? verdict(g / d >= TARGETS.throughputRatio) : "info",
   };
@@ -181,11 +201,16 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
     const row = (metric: string, pick: (f: StreamingPair["direct"]) => number, limit?: number): Row => {
       const d = medianOf(s, (p) => pick(p.direct));
       const g = medianOf(s, (p) => pick(p.gateway));
+      const runs = eachRun(
+        s.map((p) => pick(p.gateway) - pick(p.direct)),
+        signed,
+        "ms",
+      );
       return {
         scenario: `streaming ${metric}`,
         direct: ms(d),
         gateway: ms(g),
-        added: signedMs(g - d),
+        added: signedMs(g - d) + runs,
         target: limit === undefined ? "–" : `added ≤ ${limit} ms`,
         verdict: limit === undefined ? "info" : verdict(g - d <= limit),
       };

@@ -163,16 +163,25 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
   const rows = buildRows({ latency: pairs, throughput: pairs }, 1000);
   const row = (scenario: string) => rows.find((r) => r.scenario === scenario);
 
-  expect(row("c=50 throughput")).toMatchObject({ added: "17.8 % of direct", verdict: "FAIL" });
+  expect(row("c=50 throughput")).toMatchObject({
+    added: "17.8 % of direct (runs 20.0, 18.0, 15.6 %)",
+    verdict: "FAIL",
+  });
   expect(row("c=50 throughput (bare Node proxy)")).toMatchObject({
     direct: "45,000 req/s",
     gateway: "15,000 req/s",
-    added: "33.3 % of direct",
+    added: "33.3 % of direct (runs 40.0, 30.0, 31.1 %)",
     target: "–",
     verdict: "info",
   });
-  expect(row("c=1 latency p99")).toMatchObject({ added: "+1.500 ms", verdict: "FAIL" });
-  expect(row("c=1 latency p99 (bare Node proxy)")).toMatchObject({ added: "+0.500 ms", verdict: "info" });
+  expect(row("c=1 latency p99")).toMatchObject({
+    added: "+1.500 ms (runs +1.500, +1.500, +1.500 ms)",
+    verdict: "FAIL",
+  });
+  expect(row("c=1 latency p99 (bare Node proxy)")).toMatchObject({
+    added: "+0.500 ms (runs +0.500, +0.500, +0.500 ms)",
+    verdict: "info",
+  });
   expect(row("c=50 CPU per request (bare Node proxy)")?.gateway).toBe(
     "110 µs (machine), of which the proxy process 60 µs",
   );
@@ -180,6 +189,37 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
   // A run without the proxy (--no-bare-proxy) gives no reference rows rather than partial medians.
   const partial = buildRows({ throughput: [pairs[0]!, { ...pairs[1]!, bare: undefined }] }, 1000);
   expect(partial.some((r) => r.scenario.includes("bare Node proxy"))).toBe(false);
+});
+
+test("each run's own figure follows the median, so a reader sees how far the runs spread", () => {
+  const run = (rps: number, p50Ms: number, p99Ms: number): WrkRun => ({
+    requests: rps * 10,
+    statusErrors: 0,
+    socketErrors: 0,
+    durationS: 10,
+    rps,
+    p50Ms,
+    p99Ms,
+    meanMs: p50Ms,
+  });
+  const cpu = { direct: { machineUs: 30 }, gateway: { machineUs: 200, processUs: 120 } };
+  // The second run's gateway p50 is below direct's: its added figure is negative, not clipped.
+  const pairs = [
+    { direct: run(40_000, 0.2, 0.4), gateway: run(10_000, 0.35, 1.3), cpu },
+    { direct: run(60_000, 0.3, 0.5), gateway: run(12_000, 0.25, 2.9), cpu },
+    { direct: run(50_000, 0.2, 0.3), gateway: run(11_000, 0.3, 1.2), cpu },
+  ];
+  const rows = buildRows({ latency: pairs, throughput: pairs }, 1000);
+  const row = (scenario: string) => rows.find((r) => r.scenario === scenario);
+
+  // Medians first (of each side, as before), then the runs in the order they were made.
+  expect(row("c=50 throughput")?.added).toBe("22.0 % of direct (runs 25.0, 20.0, 22.0 %)");
+  expect(row("c=1 latency p99")?.added).toBe("+0.900 ms (runs +0.900, +2.400, +0.900 ms)");
+  expect(row("c=1 latency p50")?.added).toBe("+0.100 ms (runs +0.150, -0.050, +0.100 ms)");
+
+  // One run has nothing to spread: the figure stands alone.
+  const single = buildRows({ throughput: [pairs[0]!] }, 1000);
+  expect(single.find((r) => r.scenario === "c=50 throughput")?.added).toBe("25.0 % of direct");
 });
 
 test("a wrk run with any error-status response stops the bench instead of being measured", () => {
