@@ -48,7 +48,6 @@ export interface Row {
 
 const fixed = (v: number): string => (v < 10 ? v.toFixed(3) : v.toFixed(1));
 const ms = (v: number): string => (Number.isFinite(v) ? `${fixed(v)} ms` : "–");
-const signedMs = (v: number): string => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${ms(v)}` : "–");
 const rps = (v: number): string => `${Math.round(v).toLocaleString("en-US")} req/s`;
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 const count = (n: number): string => n.toLocaleString("en-US");
@@ -56,6 +55,7 @@ const us = (v: number): string => `${Math.round(v).toLocaleString("en-US")} µs`
 const verdict = (ok: boolean): Verdict => (ok ? "pass" : "FAIL");
 const signed = (v: number): string =>
   Number.isFinite(v) ? `${v >= 0 ? "+" : "-"}${fixed(Math.abs(v))}` : "–";
+const signedMs = (v: number): string => (Number.isFinite(v) ? `${signed(v)} ms` : "–");
 
 /**
  * Each run's own figure after the median, e.g. " (runs +0.912, +1.404, +2.130 ms)": on shared cores one
@@ -64,6 +64,10 @@ const signed = (v: number): string =>
 function eachRun(values: readonly number[], format: (v: number) => string, unit: string): string {
   return values.length > 1 ? ` (runs ${values.map(format).join(", ")} ${unit})` : "";
 }
+
+/** Added time: the difference of the medians, then each run's own difference. */
+const addedMs = (median: number, runs: readonly number[]): string =>
+  signedMs(median) + eachRun(runs, signed, "ms");
 
 /** The bare Node proxy's rows are a reference for this machine, never judged against a target. */
 const BARE = " (bare Node proxy)";
@@ -88,16 +92,14 @@ function latencyRows(
     const d = medianOf(pairs, (p) => pick(p.direct));
     const g = medianOf(pairs, (p) => pick(side(p)));
     const limit = targets[q];
-    const runs = eachRun(
-      pairs.map((p) => pick(side(p)) - pick(p.direct)),
-      signed,
-      "ms",
-    );
     return {
       scenario: `${name} latency ${q}${suffix}`,
       direct: ms(d),
       gateway: ms(g),
-      added: signedMs(g - d) + runs,
+      added: addedMs(
+        g - d,
+        pairs.map((p) => pick(side(p)) - pick(p.direct)),
+      ),
       target: limit === undefined ? "–" : `added ≤ ${limit} ms`,
       verdict: limit === undefined ? "info" : verdict(g - d <= limit),
     };
@@ -201,16 +203,14 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
     const row = (metric: string, pick: (f: StreamingPair["direct"]) => number, limit?: number): Row => {
       const d = medianOf(s, (p) => pick(p.direct));
       const g = medianOf(s, (p) => pick(p.gateway));
-      const runs = eachRun(
-        s.map((p) => pick(p.gateway) - pick(p.direct)),
-        signed,
-        "ms",
-      );
       return {
         scenario: `streaming ${metric}`,
         direct: ms(d),
         gateway: ms(g),
-        added: signedMs(g - d) + runs,
+        added: addedMs(
+          g - d,
+          s.map((p) => pick(p.gateway) - pick(p.direct)),
+        ),
         target: limit === undefined ? "–" : `added ≤ ${limit} ms`,
         verdict: limit === undefined ? "info" : verdict(g - d <= limit),
       };
