@@ -1,7 +1,8 @@
 // CPU time spent per request during a load run, read from Linux's /proc: the whole machine's busy
 // time (every process on it: the gateway, the upstream, the load generator, the database) and the
 // gateway process's own (all of its threads). When the parties share the machine's cores,
-// throughput is bounded by the machine's total per request, not only by the gateway's.
+// throughput is bounded by the machine's total per request, not only by the gateway's. On a virtual
+// machine, /proc also tells how much CPU time the hypervisor withheld.
 import { readFile } from "node:fs/promises";
 
 /** /proc reports CPU time in USER_HZ ticks, which Linux fixes at 100 per second for user space. */
@@ -10,6 +11,10 @@ const TICK_MS = 10;
 export interface CpuReading {
   /** Busy time of all CPUs together (user, nice, system, irq, softirq), in ms. */
   machineBusyMs: number;
+  /** Time the hypervisor ran another guest while a virtual CPU of this one wanted to run, in ms. */
+  machineStolenMs: number;
+  /** All CPU time: busy, idle, iowait and stolen, in ms. */
+  machineTotalMs: number;
   /** User plus system time of the process, in ms, when a process was given. */
   processMs?: number;
 }
@@ -21,15 +26,30 @@ export interface CpuPerRequest {
   processUs?: number;
 }
 
-/** The aggregate `cpu` line of /proc/stat as busy milliseconds (idle, iowait and steal excluded). */
-export function parseProcStat(text: string): number {
+export interface MachineTimes {
+  /** user, nice, system, irq and softirq. */
+  busyMs: number;
+  /** The steal column; 0 on bare metal. */
+  stolenMs: number;
+  /** Busy, idle, iowait and stolen together (guest time is already inside user). */
+  totalMs: number;
+}
+
+/** The aggregate `cpu` line of /proc/stat, in milliseconds. */
+export function parseProcStat(text: string): MachineTimes {
   const line = text.split("\n").find((l) => l.startsWith("cpu "));
   if (!line) throw new Error("no aggregate cpu line in /proc/stat");
-  const [user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).slice(1).map(Number);
-  const busy = [user, nice, system, irq, softirq];
-  if (busy.some((v) => v === undefined || !Number.isFinite(v)))
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const fields = [user, nice, system, idle, iowait, irq, softirq, steal];
+  if (fields.some((v) => v === undefined || !Number.isFinite(v)))
     throw new Error(`bad /proc/stat line: ${line}`);
-  return busy.reduce<number>((a, b) => a + b!, 0) * TICK_MS;
+  const busyMs = (user! + nice! + system! + irq! + softirq!) * TICK_MS;
+  const stolenMs = steal! * TICK_MS;
+  return { busyMs, stolenMs, totalMs: busyMs + (idle! + iowait!) * TICK_MS + stolenMs };
 }
 
 /** utime + stime of a /proc/<pid>/stat line, in ms. The command name may hold spaces and parens. */
@@ -43,9 +63,26 @@ export function parseProcPidStat(text: string): number {
 }
 
 export async function readCpu(pid?: number): Promise<CpuReading> {
-  const machineBusyMs = parseProcStat(await readFile("/proc/stat", "utf8"));
-  if (pid === undefined) return { machineBusyMs };
-  return { machineBusyMs, processMs: parseProcPidStat(await readFile(`/proc/${pid}/stat`, "utf8")) };
+  const m = parseProcStat(await readFile("/proc/stat", "utf8"));
+  const machine = { machineBusyMs: m.busyMs, machineStolenMs: m.stolenMs, machineTotalMs: m.totalMs };
+  if (pid === undefined) return machine;
+  return { ...machine, processMs: parseProcPidStat(await readFile(`/proc/${pid}/stat`, "utf8")) };
+}
+
+/**
+ * The share of the machine's CPU time the hypervisor gave to other guests between two readings.
+ * On a virtual machine whose host is oversubscribed, stalls come from there that no process on
+ * the machine caused, and every figure taken meanwhile carries them.
+ */
+export function stolenShare(before: CpuReading, after: CpuReading): number {
+  const total = after.machineTotalMs - before.machineTotalMs;
+  return total > 0 ? (after.machineStolenMs - before.machineStolenMs) / total : 0;
+}
+
+/** The share of the machine's CPU time that was busy between two readings. */
+export function busyShare(before: CpuReading, after: CpuReading): number {
+  const total = after.machineTotalMs - before.machineTotalMs;
+  return total > 0 ? (after.machineBusyMs - before.machineBusyMs) / total : 0;
 }
 
 export function cpuPerRequest(before: CpuReading, after: CpuReading, requests: number): CpuPerRequest {

@@ -11,6 +11,7 @@ import type { StreamsResult } from "./scenarios/streams.js";
 import type { WorkersResult } from "./scenarios/workers.js";
 import type { WrkPair } from "./scenarios/wrk-compare.js";
 import type { CpuPerRequest } from "./cpu.js";
+import type { MachineInfo } from "./machine.js";
 import type { WrkRun } from "./wrk.js";
 
 export interface BenchResults {
@@ -131,6 +132,31 @@ function cpuRow(
   };
 }
 
+const percent = (share: number): string => `${(100 * share).toFixed(1)} %`;
+
+/**
+ * CPU time the hypervisor withheld during each side's runs. A stolen vCPU stalls whichever party
+ * was on it, so a run with much steal carries stalls that none of the parties caused.
+ */
+function stolenRow(scenario: string, pairs: WrkPair[]): Row {
+  const all = pairs.flatMap((p) => [
+    p.stolen.direct,
+    p.stolen.gateway,
+    ...(p.stolen.bare === undefined ? [] : [p.stolen.bare]),
+  ]);
+  const bare = pairs.every((p) => p.stolen.bare !== undefined)
+    ? ` (bare Node proxy ${percent(medianOf(pairs, (p) => p.stolen.bare!))})`
+    : "";
+  return {
+    scenario,
+    direct: percent(medianOf(pairs, (p) => p.stolen.direct)),
+    gateway: `${percent(medianOf(pairs, (p) => p.stolen.gateway))}${bare}`,
+    added: `most in one run: ${percent(Math.max(...all))}`,
+    target: "–",
+    verdict: "info",
+  };
+}
+
 /** Throughput through one side, as a share of the direct runs made alongside it. */
 function throughputRow(
   scenario: string,
@@ -183,6 +209,7 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
     rows.push(...latencyRows("c=1", r.latency, { p50: TARGETS.addedP50Ms, p99: TARGETS.addedP99Ms }));
     const bare = bareOf(r.latency);
     if (bare) rows.push(...latencyRows("c=1", r.latency, {}, bare.run, BARE));
+    rows.push(stolenRow("c=1 CPU stolen by the hypervisor", r.latency));
     const checks = checksOf(r.latency);
     if (checks.length) rows.push(recordRow("c=1 usage records", checks, "records = requests served"));
   }
@@ -195,6 +222,7 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
       rows.push(throughputRow(`c=50 throughput${BARE}`, r.throughput, bare.run, false));
       rows.push(cpuRow(`c=50 CPU per request${BARE}`, r.throughput, bare.cpu, "the proxy process"));
     }
+    rows.push(stolenRow("c=50 CPU stolen by the hypervisor", r.throughput));
     const checks = checksOf(r.throughput);
     if (checks.length) rows.push(recordRow("c=50 usage records", checks, "records = requests served"));
   }
@@ -319,6 +347,17 @@ function workersRows(w: WorkersResult): Row[] {
   const checks = w.byWorkers.flatMap((b) => checksOf(b.runs));
   rows.push(recordRow("--workers usage records", checks, "wrk ≤ records ≤ wrk + 50"));
   return rows;
+}
+
+/** The line under the title: the machine, its state before the run, and how figures were taken. */
+export function describeRun(machine: MachineInfo, runs: number, durationS: number): string {
+  const rest = machine.atRest;
+  return (
+    `${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.wrk}, database ${machine.database}` +
+    `${machine.redis ? " + redis" : ""}; at start: load average ${machine.loadAverage.toFixed(2)}, ` +
+    `CPU ${percent(rest.busyShare)} busy and ${percent(rest.stolenShare)} stolen over ${rest.seconds} s; ` +
+    `median of ${runs} run(s), ${durationS}s per wrk run`
+  );
 }
 
 export function renderTable(rows: Row[], gatewayLabel: string): string {

@@ -11,7 +11,15 @@ import { removeDataDirs, startKeygate, type KeygateOptions, type KeygateProc } f
 import { describeMachine } from "./machine.js";
 import { parseOptions, type BenchOptions, type ScenarioName } from "./options.js";
 import { stopAll } from "./procs.js";
-import { buildRows, renderProfile, renderTable, TARGETS, type BenchResults, type Row } from "./report.js";
+import {
+  buildRows,
+  describeRun,
+  renderProfile,
+  renderTable,
+  TARGETS,
+  type BenchResults,
+  type Row,
+} from "./report.js";
 import { latencyScenario } from "./scenarios/latency.js";
 import { profileScenario } from "./scenarios/profile.js";
 import { soakScenario } from "./scenarios/soak.js";
@@ -133,9 +141,7 @@ async function main(): Promise<number> {
   const out = [
     `## ${sut.label === "keygate" ? "keygate" : `target ${opts.target}`} vs direct upstream`,
     "",
-    `${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.wrk}, database ${machine.database}` +
-      `${machine.redis ? " + redis" : ""}, load average ${machine.loadAverage.toFixed(2)} at start; ` +
-      `median of ${opts.runs} run(s), ${opts.durationS}s per wrk run`,
+    describeRun(machine, opts.runs, opts.durationS),
     "",
     renderTable(rows, sut.label),
     ...(results.profile ? ["", renderProfile(results.profile)] : []),

@@ -2,7 +2,7 @@
 // reference, through the bare Node proxy), interleaved run by run so that drift on a shared
 // machine hits every side alike.
 import { bareSpec, directSpec, gatewaySpec, type BenchContext } from "../context.js";
-import { cpuPerRequest, readCpu, type CpuPerRequest } from "../cpu.js";
+import { cpuPerRequest, readCpu, stolenShare, type CpuPerRequest } from "../cpu.js";
 import { checkAfterWrk, type RecordCheck } from "../record-check.js";
 import { runWrk, type WrkLoad, type WrkRun } from "../wrk.js";
 import type { RequestSpec } from "../request-spec.js";
@@ -14,20 +14,26 @@ export interface WrkPair {
   check?: RecordCheck;
   /** CPU per request of the whole machine on each side, and of the gateway process through it. */
   cpu: { direct: CpuPerRequest; gateway: CpuPerRequest; bare?: CpuPerRequest };
+  /** Share of the machine's CPU time the hypervisor withheld during each side's run. */
+  stolen: { direct: number; gateway: number; bare?: number };
   /** The same load through the bare Node proxy, run between the direct and the gateway run. */
   bare?: WrkRun;
 }
 
-/** One wrk run, with the CPU the machine (and `pid`, when given) spent per request during it. */
+/**
+ * One wrk run, with the CPU the machine (and `pid`, when given) spent per request during it, and
+ * the share of CPU time the hypervisor withheld meanwhile.
+ */
 async function measuredRun(
   root: string,
   spec: RequestSpec,
   load: WrkLoad,
   pid?: number,
-): Promise<{ run: WrkRun; cpu: CpuPerRequest }> {
+): Promise<{ run: WrkRun; cpu: CpuPerRequest; stolen: number }> {
   const before = await readCpu(pid);
   const run = await runWrk(root, spec, load);
-  return { run, cpu: cpuPerRequest(before, await readCpu(pid), run.requests) };
+  const after = await readCpu(pid);
+  return { run, cpu: cpuPerRequest(before, after, run.requests), stolen: stolenShare(before, after) };
 }
 
 const WARMUP_S = 2;
@@ -51,10 +57,16 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
     // Each run gets an identity of its own, so its usage records are counted apart.
     const id = await sut.identity(name);
     const g = await measuredRun(root, gatewaySpec(ctx, id, false), load, sut.pid);
-    const pair: WrkPair = { direct: d.run, gateway: g.run, cpu: { direct: d.cpu, gateway: g.cpu } };
+    const pair: WrkPair = {
+      direct: d.run,
+      gateway: g.run,
+      cpu: { direct: d.cpu, gateway: g.cpu },
+      stolen: { direct: d.stolen, gateway: g.stolen },
+    };
     if (b) {
       pair.bare = b.run;
       pair.cpu.bare = b.cpu;
+      pair.stolen.bare = b.stolen;
     }
     if (sut.accounting && id.instanceId) {
       pair.check = checkAfterWrk(

@@ -1,10 +1,17 @@
 // The harness's own arithmetic: what it reads from wrk and /metrics, and how it judges records.
 import { expect, test } from "vitest";
 import { requestsFromMetrics } from "../../bench/accounting.js";
-import { cpuPerRequest, parseProcPidStat, parseProcStat, readCpu } from "../../bench/cpu.js";
+import {
+  busyShare,
+  cpuPerRequest,
+  parseProcPidStat,
+  parseProcStat,
+  readCpu,
+  stolenShare,
+} from "../../bench/cpu.js";
 import { markdownTable } from "../../bench/markdown.js";
 import { checkAfterLoad, checkAfterWrk } from "../../bench/record-check.js";
-import { buildRows } from "../../bench/report.js";
+import { buildRows, describeRun } from "../../bench/report.js";
 import { median, percentile } from "../../bench/stats.js";
 import { assertAnswered, parseWrkSummary, type WrkRun } from "../../bench/wrk.js";
 
@@ -75,16 +82,33 @@ test("CPU per request comes from /proc: the machine's busy ticks and a process's
     "intr 12345",
   ].join("\n");
   // user + nice + system + irq + softirq; idle, iowait and steal are not busy. 10 ms per tick.
-  expect(parseProcStat(stat)).toBe((1000 + 20 + 300 + 7 + 13) * 10);
+  expect(parseProcStat(stat)).toEqual({
+    busyMs: (1000 + 20 + 300 + 7 + 13) * 10,
+    stolenMs: 400 * 10,
+    totalMs: (1000 + 20 + 300 + 9000 + 50 + 7 + 13 + 400) * 10,
+  });
   expect(() => parseProcStat("intr 1")).toThrow(/no aggregate cpu/);
+  expect(() => parseProcStat("cpu  1000 20 300")).toThrow(/bad \/proc\/stat line/);
   // A command name with spaces and a parenthesis must not shift the fields.
   const pid = "4242 (node (kg) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 40 0 0 20 0 11 0 5 1 1";
   expect(parseProcPidStat(pid)).toBe((250 + 40) * 10);
 
-  expect(
-    cpuPerRequest({ machineBusyMs: 1000, processMs: 400 }, { machineBusyMs: 1900, processMs: 850 }, 5000),
-  ).toEqual({ machineUs: 180, processUs: 90 });
-  expect(cpuPerRequest({ machineBusyMs: 0 }, { machineBusyMs: 10 }, 100)).toEqual({ machineUs: 100 });
+  const reading = (busy: number, stolen: number, total: number, processMs?: number) => ({
+    machineBusyMs: busy,
+    machineStolenMs: stolen,
+    machineTotalMs: total,
+    ...(processMs === undefined ? {} : { processMs }),
+  });
+  expect(cpuPerRequest(reading(1000, 0, 5000, 400), reading(1900, 0, 7000, 850), 5000)).toEqual({
+    machineUs: 180,
+    processUs: 90,
+  });
+  expect(cpuPerRequest(reading(0, 0, 0), reading(10, 0, 20), 100)).toEqual({ machineUs: 100 });
+  // Of 2,000 ms of CPU time between the readings, 900 were busy and 300 stolen.
+  expect(stolenShare(reading(1000, 100, 5000), reading(1900, 400, 7000))).toBe(0.15);
+  expect(busyShare(reading(1000, 100, 5000), reading(1900, 400, 7000))).toBe(0.45);
+  // Readings taken within one tick: no time passed, nothing to share.
+  expect(stolenShare(reading(5, 5, 50), reading(5, 5, 50))).toBe(0);
 
   // This machine's own figures: busy time never runs backwards, and this process used some CPU.
   const before = await readCpu(process.pid);
@@ -93,7 +117,35 @@ test("CPU per request comes from /proc: the machine's busy ticks and a process's
   const after = await readCpu(process.pid);
   expect(x).toBeGreaterThan(0);
   expect(after.machineBusyMs).toBeGreaterThanOrEqual(before.machineBusyMs);
+  expect(after.machineTotalMs).toBeGreaterThan(before.machineTotalMs);
   expect(after.processMs!).toBeGreaterThan(before.processMs!);
+  const share = stolenShare(before, after);
+  expect(share).toBeGreaterThanOrEqual(0);
+  expect(share).toBeLessThan(1);
+});
+
+test("the run's header says how busy the machine was, and how much CPU the hypervisor withheld, before it began", () => {
+  const line = describeRun(
+    {
+      cores: 2,
+      cpuModel: "Intel(R) Xeon(R) Processor",
+      memoryBytes: 24e9,
+      kernel: "6.1.0",
+      node: "v20.20.2",
+      wrk: "wrk 4.1.0",
+      database: "postgres",
+      redis: true,
+      loadAverage: 2.75,
+      atRest: { seconds: 2, busyShare: 0.254, stolenShare: 0.1 },
+    },
+    3,
+    10,
+  );
+  expect(line).toBe(
+    "2 cores (Intel(R) Xeon(R) Processor), Node v20.20.2, wrk 4.1.0, database postgres + redis; " +
+      "at start: load average 2.75, CPU 25.4 % busy and 10.0 % stolen over 2 s; " +
+      "median of 3 run(s), 10s per wrk run",
+  );
 });
 
 test("each worker count's share of direct comes from the direct runs paired with its own runs", () => {
@@ -158,6 +210,7 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
     bare: run(bare, 1.5),
     gateway: run(gateway, 2.5),
     cpu: { ...cpu, bare: { machineUs: 110, processUs: 60 } },
+    stolen: { direct: direct / 1e6, bare: bare / 1e6, gateway: gateway / 1e6 },
   });
   const pairs = [pair(40_000, 16_000, 8_000), pair(50_000, 15_000, 9_000), pair(45_000, 14_000, 7_000)];
   const rows = buildRows({ latency: pairs, throughput: pairs }, 1000);
@@ -185,10 +238,19 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
   expect(row("c=50 CPU per request (bare Node proxy)")?.gateway).toBe(
     "110 µs (machine), of which the proxy process 60 µs",
   );
+  // Steal: the median of each side's runs, and the most any single run lost.
+  expect(row("c=50 CPU stolen by the hypervisor")).toMatchObject({
+    direct: "4.5 %",
+    gateway: "0.8 % (bare Node proxy 1.5 %)",
+    added: "most in one run: 5.0 %",
+    verdict: "info",
+  });
 
   // A run without the proxy (--no-bare-proxy) gives no reference rows rather than partial medians.
-  const partial = buildRows({ throughput: [pairs[0]!, { ...pairs[1]!, bare: undefined }] }, 1000);
+  const withoutBare = { ...pairs[1]!, bare: undefined, stolen: { direct: 0.05, gateway: 0.009 } };
+  const partial = buildRows({ throughput: [pairs[0]!, withoutBare] }, 1000);
   expect(partial.some((r) => r.scenario.includes("bare Node proxy"))).toBe(false);
+  expect(partial.some((r) => r.gateway.includes("bare Node proxy"))).toBe(false);
 });
 
 test("each run's own figure follows the median, so a reader sees how far the runs spread", () => {
@@ -203,11 +265,12 @@ test("each run's own figure follows the median, so a reader sees how far the run
     meanMs: p50Ms,
   });
   const cpu = { direct: { machineUs: 30 }, gateway: { machineUs: 200, processUs: 120 } };
+  const stolen = { direct: 0, gateway: 0 };
   // The second run's gateway p50 is below direct's: its added figure is negative, not clipped.
   const pairs = [
-    { direct: run(40_000, 0.2, 0.4), gateway: run(10_000, 0.35, 1.3), cpu },
-    { direct: run(60_000, 0.3, 0.5), gateway: run(12_000, 0.25, 2.9), cpu },
-    { direct: run(50_000, 0.2, 0.3), gateway: run(11_000, 0.3, 1.2), cpu },
+    { direct: run(40_000, 0.2, 0.4), gateway: run(10_000, 0.35, 1.3), cpu, stolen },
+    { direct: run(60_000, 0.3, 0.5), gateway: run(12_000, 0.25, 2.9), cpu, stolen },
+    { direct: run(50_000, 0.2, 0.3), gateway: run(11_000, 0.3, 1.2), cpu, stolen },
   ];
   const rows = buildRows({ latency: pairs, throughput: pairs }, 1000);
   const row = (scenario: string) => rows.find((r) => r.scenario === scenario);
