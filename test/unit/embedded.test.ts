@@ -28,8 +28,9 @@ describe("embedded database thread", () => {
     } finally {
       clearInterval(timer);
     }
-    // On the calling thread the sleep would block every tick; here roughly 40 fire.
-    expect(ticks).toBeGreaterThanOrEqual(10);
+    // On the calling thread the sleep would block the loop and no tick could fire until it ended.
+    // Here about 40 fire; a host that starves this process of CPU still lets several through.
+    expect(ticks).toBeGreaterThanOrEqual(3);
   });
 
   it("returns rows with int8 as numbers, and affected row counts", async () => {
