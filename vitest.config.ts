@@ -10,9 +10,10 @@ process.env.TEST_REDIS_URL = TEST_REDIS_URL;
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Suites spawn gateways, databases and browsers; give them room on a 2-core machine.
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Suites spawn gateways, databases and browsers. These limits only catch hangs, so they leave
+    // room for a starved 2-core VM, where one CLI test spawning gwctl many times took over 60 s.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: "forks",
     maxWorkers: 2,
     fileParallelism: true,

@@ -191,6 +191,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
         url: redisUrl,
         keyPrefix: config.redis.keyPrefix,
         onOutage: config.redis.onOutage,
+        commandTimeoutMs: config.redis.commandTimeoutMs,
         seedSpend,
         onRedisError: (err) => {
           metrics.limiterRedisError();

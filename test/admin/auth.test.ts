@@ -26,7 +26,7 @@ describe.each(BACKENDS)("admin auth on %s", (backend) => {
         },
       },
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await srv?.close();
   });

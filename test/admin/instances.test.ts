@@ -9,7 +9,7 @@ describe.each(BACKENDS)("instances on %s", (backend) => {
   let srv: AdminServer;
   beforeAll(async () => {
     srv = await startAdminServer({ backend });
-  }, 60_000);
+  });
   afterAll(async () => {
     await srv?.close();
   });

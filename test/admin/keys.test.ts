@@ -19,7 +19,7 @@ describe.each(BACKENDS)("keys on %s", (backend) => {
   beforeAll(async () => {
     srv = await startAdminServer({ backend, clock });
     await srv.client().createInstance({ instanceId: "agent" });
-  }, 60_000);
+  });
   afterAll(async () => {
     await srv?.close();
   });

@@ -31,7 +31,7 @@ describe.each(BACKENDS)("providers on %s", (backend) => {
         },
       },
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await srv?.close();
   });

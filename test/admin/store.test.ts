@@ -107,7 +107,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       { displayName: "", labels: {}, disabled: false, policy: POLICY, tag: "", captureMode: "none" },
       T0,
     );
-  }, 60_000);
+  });
   afterAll(async () => {
     await t?.cleanup();
   });

@@ -93,7 +93,7 @@ describe.each(BACKENDS)("usage and routing on %s", (backend) => {
       }),
       rec("r5", new Date(hourStart.getTime() - 3_600_000), { instanceId: "other" }),
     ]);
-  }, 60_000);
+  });
   afterAll(async () => {
     await srv?.close();
   });
@@ -361,7 +361,7 @@ describe("unexpected failures", () => {
         breaker: () => undefined,
       },
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await srv?.close();
   });

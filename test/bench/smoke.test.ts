@@ -128,4 +128,4 @@ test("bench --quick prints the table, writes the JSON, and every request keygate
   expect(correctness.length).toBeGreaterThanOrEqual(3);
   expect(correctness.filter((r) => r.verdict !== "pass")).toEqual([]);
   expect(json.results.workers.skipped).toMatch(/database-url/);
-}, 250_000);
+});

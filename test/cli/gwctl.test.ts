@@ -94,7 +94,7 @@ beforeAll(async () => {
   await buildBinaries();
   gw = await spawnGateway();
   secrets.push(gw.token);
-}, 120_000);
+});
 
 afterAll(async () => {
   await gw?.close();
@@ -624,7 +624,7 @@ describe("gwctl usage and requests", () => {
     expect(arr(listed, "requests").map((r) => at(r, "id"))).toContain(requestId);
     const usage = await json(["usage", "--by", "instance", "--instance", inst]);
     expect(at(arr(usage, "rows")[0], "instanceId")).toBe(inst);
-  }, 60_000);
+  });
 });
 
 describe("gwctl errors", () => {

@@ -75,8 +75,8 @@ export async function spawnGateway(): Promise<SpawnedGateway> {
     // A gateway that never says where it listens is killed, not left behind.
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      rej(new Error(`keygate did not print "listening on" within 60s:\n${out}\n${err}`));
-    }, 60_000);
+      rej(new Error(`keygate did not print "listening on" within 120 s:\n${out}\n${err}`));
+    }, 120_000);
     child.once("exit", () => clearTimeout(timer));
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();

@@ -22,7 +22,7 @@ describe("built-in defaults", () => {
         replicaId: `${hostname()}-${process.pid}`,
       },
       database: { url: undefined, dataDir: "./.keygate" },
-      redis: { url: undefined, onOutage: "local", keyPrefix: "keygate:" },
+      redis: { url: undefined, onOutage: "local", keyPrefix: "keygate:", commandTimeoutMs: 2000 },
       secrets: { masterKey: undefined, previousKeys: {} },
       admin: { token: undefined, tokens: [] },
       providers: {

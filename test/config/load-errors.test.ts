@@ -167,6 +167,7 @@ describe("invalid values", () => {
         server: { bodyLimit: "10 parsecs", port: 70000, workers: 0 },
         database: { url: "mysql://db" },
         providers: { o: { type: "ollama", baseUrl: "localhost:11434", weight: 0 } },
+        redis: { commandTimeoutMs: 0 },
       }),
     ).toEqual([
       "providers.o.baseUrl: must be an http:// or https:// URL",
@@ -175,6 +176,7 @@ describe("invalid values", () => {
       'server.bodyLimit: must be a size such as "10mb" or a whole number of bytes',
       "server.workers: must be at least 1",
       "database.url: must be a postgres:// or postgresql:// URL",
+      "redis.commandTimeoutMs: must be greater than 0",
     ]);
   });
 

@@ -43,7 +43,7 @@ beforeAll(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   errors = pageErrors(page);
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();

@@ -28,7 +28,7 @@ beforeAll(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(10_000);
   errors = pageErrors(page);
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();

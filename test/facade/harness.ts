@@ -225,7 +225,7 @@ export async function waitForRecord(
   admin: AdminClient,
   instanceId: string,
   requestId: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<RequestRecord> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -242,7 +242,7 @@ export async function waitForRecords(
   admin: AdminClient,
   instanceId: string,
   count: number,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<RequestRecord[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

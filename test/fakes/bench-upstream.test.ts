@@ -17,7 +17,7 @@ beforeAll(async () => {
   upstream = await spawnListening(bundle.file, ["--port", "0", "--chunks", "4"]);
   paced = await spawnListening(bundle.file, ["--chunks", "3", "--chunk-delay-ms", "30"]);
   client = new OpenAI({ apiKey: "x", baseURL: `${upstream.url}/v1`, maxRetries: 0 });
-}, 30_000);
+});
 afterAll(async () => {
   await upstream?.stop();
   await paced?.stop();

@@ -14,7 +14,7 @@ beforeAll(async () => {
   bundle = await bundleEntry("test/fakes/serve.ts");
   fake = await spawnFakeUpstream({ entry: bundle.file });
   client = new OpenAI({ apiKey: "sk-real", baseURL: `${fake.url}/v1`, maxRetries: 0 });
-}, 30_000);
+});
 afterAll(async () => {
   await fake?.stop();
   await bundle?.remove();

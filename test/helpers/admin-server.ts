@@ -36,7 +36,11 @@ export function testConfig(overrides: Partial<KeygateConfig> = {}, dataDir = "")
       replicaId: "test-replica",
     },
     database: { dataDir },
-    redis: { onOutage: "local", keyPrefix: `kgtest:${randomBytes(4).toString("hex")}:` },
+    redis: {
+      onOutage: "local",
+      keyPrefix: `kgtest:${randomBytes(4).toString("hex")}:`,
+      commandTimeoutMs: 2000,
+    },
     secrets: { previousKeys: {} },
     admin: { tokens: [] },
     providers: {},

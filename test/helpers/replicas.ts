@@ -251,7 +251,7 @@ async function startReplica(spec: StartSpec): Promise<Replica> {
 }
 
 /** Polls `/readyz` until it answers 200, or throws with the last answer after `timeoutMs`. */
-export async function waitReady(url: string, timeoutMs = 20_000): Promise<void> {
+export async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -340,7 +340,7 @@ export async function startReplicas(opts: ReplicaSetOptions = {}): Promise<Repli
         logFile,
         env,
         adminToken,
-        startTimeoutMs: opts.readyTimeoutMs ?? 30_000,
+        startTimeoutMs: opts.readyTimeoutMs ?? 120_000,
       };
     });
     // Started together, as a rollout does: migrations must cope with replicas racing.
@@ -348,7 +348,7 @@ export async function startReplicas(opts: ReplicaSetOptions = {}): Promise<Repli
     for (const r of results) if (r.status === "fulfilled") replicas.push(r.value);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
-    await Promise.all(replicas.map((r) => waitReady(r.url, opts.readyTimeoutMs ?? 30_000)));
+    await Promise.all(replicas.map((r) => waitReady(r.url, opts.readyTimeoutMs ?? 120_000)));
   } catch (err) {
     const logs = replicas.map((r) => `--- ${r.name} ---\n${r.output()}\n${r.logs().slice(-4000)}`).join("\n");
     await stop();

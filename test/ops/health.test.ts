@@ -237,5 +237,5 @@ describe("when the database goes away", () => {
     expect((await chat(kg.url, key.secret, "echo-1", "after")).status).toBe(200);
     expect((await cli(["health"])).code).toBe(0);
     expect(kg.alive(), kg.output()).toBe(true);
-  }, 90_000);
+  });
 });

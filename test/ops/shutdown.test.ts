@@ -141,5 +141,5 @@ describe("SIGTERM", () => {
     } finally {
       await c.end();
     }
-  }, 60_000);
+  });
 });

@@ -14,12 +14,21 @@ import {
   stopReplicasAfter,
 } from "./support.js";
 
+// These tests count exactly what a healthy Redis admits. A starved CI host has held a limiter
+// reply past the 2 s default, and a replica then counts locally, as redis.onOutage says: a test of
+// outages, not of these sums (test/replicas/outage.test.ts covers that).
+const PATIENT_REDIS = { commandTimeoutMs: 30_000 };
+
 describe("global requests per minute across replicas", () => {
   let set: ReplicaSet;
 
   beforeAll(async () => {
     set = await startReplicas({
-      config: { providers: ECHO_PROVIDERS, rateLimiting: { global: { requestsPerMinute: 60 } } },
+      config: {
+        providers: ECHO_PROVIDERS,
+        rateLimiting: { global: { requestsPerMinute: 60 } },
+        redis: PATIENT_REDIS,
+      },
     });
   });
 
@@ -64,6 +73,7 @@ describe("instance budget across replicas", () => {
           },
         },
         pricing: { "bench-model": { input: 0, output: 100_000 } },
+        redis: PATIENT_REDIS,
       },
     });
   });

@@ -91,7 +91,7 @@ export async function waitFor<T>(
   check: () => Promise<T | undefined> | T | undefined,
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {

@@ -113,7 +113,7 @@ export function requestIdOf(headers: Headers): string {
 export async function poll<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -128,7 +128,7 @@ export async function poll<T>(
 export function waitForRecord(
   admin: AdminClient,
   requestId: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<RequestRecord> {
   return poll(
     `the usage record of ${requestId}`,

@@ -17,7 +17,12 @@ export function buildConfig(file: FileConfig, env: EnvSettings): KeygateConfig {
       replicaId: server.replicaId ?? `${hostname()}-${process.pid}`,
     },
     database: { url: env.databaseUrl ?? database.url, dataDir: env.dataDir ?? database.dataDir },
-    redis: { url: env.redisUrl ?? redis.url, onOutage: redis.onOutage, keyPrefix: redis.keyPrefix },
+    redis: {
+      url: env.redisUrl ?? redis.url,
+      onOutage: redis.onOutage,
+      keyPrefix: redis.keyPrefix,
+      commandTimeoutMs: redis.commandTimeoutMs,
+    },
     secrets: { masterKey: env.masterKey, previousKeys: file.secrets.previousKeys },
     admin: { token: env.adminToken, tokens: file.admin.tokens },
     // A file without a providers section runs on the built-in demo provider.

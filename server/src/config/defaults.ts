@@ -12,7 +12,7 @@ export const DEFAULTS = {
     shutdownGraceMs: 10_000,
   },
   database: { dataDir: "./.keygate" },
-  redis: { onOutage: "local", keyPrefix: "keygate:" },
+  redis: { onOutage: "local", keyPrefix: "keygate:", commandTimeoutMs: 2_000 },
   logging: { level: "info", requests: true, includePrompts: false },
   // Small, frequent batches: serialising a large batch blocks the event loop long enough to show in p99.
   usage: { queueLimit: 100_000, batchSize: 200, flushIntervalMs: 25 },

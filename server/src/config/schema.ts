@@ -190,6 +190,7 @@ export const SECTIONS = {
       url: redisUrl.optional(),
       onOutage: z.enum(["local", "closed"]).default("local"),
       keyPrefix: z.string().min(1).max(64).default("keygate:"),
+      commandTimeoutMs: positiveInt.default(DEFAULTS.redis.commandTimeoutMs),
     })
     .prefault({}),
   secrets: z.strictObject({ previousKeys: z.record(text, masterKey).default(() => ({})) }).prefault({}),

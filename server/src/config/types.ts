@@ -110,6 +110,8 @@ export interface KeygateConfig {
     onOutage: "local" | "closed";
     /** Prefix of every Redis key and channel, so several deployments can share one Redis. */
     keyPrefix: string;
+    /** Longest wait for one limiter reply before Redis counts as out (see onOutage). */
+    commandTimeoutMs: number;
   };
   secrets: {
     /** Base64 of 32 bytes, from KEYGATE_MASTER_KEY. Absent: embedded mode generates a key file. */

@@ -38,7 +38,7 @@ export interface RedisLimiterOptions extends CommonLimiterOptions {
   onOutage: "local" | "closed";
   /** Every Redis failure (the caller counts them); the limiter itself never throws on one. */
   onRedisError?: (err: unknown) => void;
-  /** Longest wait for one Redis reply before falling back. Default 500 ms. */
+  /** Longest wait for one Redis reply before falling back. Default 2000 ms. */
   commandTimeoutMs?: number;
   /**
    * After a failed call, skip Redis this long (or until it reconnects), so a hung server costs one
