@@ -75,14 +75,17 @@ export async function readCpu(pid?: number): Promise<CpuReading> {
  * the machine caused, and every figure taken meanwhile carries them.
  */
 export function stolenShare(before: CpuReading, after: CpuReading): number {
-  const total = after.machineTotalMs - before.machineTotalMs;
-  return total > 0 ? (after.machineStolenMs - before.machineStolenMs) / total : 0;
+  return shareOfTime(before, after, (r) => r.machineStolenMs);
 }
 
 /** The share of the machine's CPU time that was busy between two readings. */
 export function busyShare(before: CpuReading, after: CpuReading): number {
+  return shareOfTime(before, after, (r) => r.machineBusyMs);
+}
+
+function shareOfTime(before: CpuReading, after: CpuReading, part: (r: CpuReading) => number): number {
   const total = after.machineTotalMs - before.machineTotalMs;
-  return total > 0 ? (after.machineBusyMs - before.machineBusyMs) / total : 0;
+  return total > 0 ? (part(after) - part(before)) / total : 0;
 }
 
 export function cpuPerRequest(before: CpuReading, after: CpuReading, requests: number): CpuPerRequest {
