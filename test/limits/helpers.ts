@@ -17,6 +17,7 @@ export interface Harness {
     leaseMs?: number;
     reservationTtlMs?: number;
     connectionName?: string;
+    commandTimeoutMs?: number;
   }): Promise<Limiter>;
   close(): Promise<void>;
 }
@@ -36,15 +37,28 @@ export function memoryHarness(): Harness {
   };
 }
 
+/**
+ * How long a harness limiter waits for one Redis reply. These tests count exact sums, so a reply
+ * that a starved host delays past the production default (2 s) must not turn into an outage and a
+ * local count; the outage behaviour has its own tests (outage.test.ts) with short timeouts.
+ */
+const PATIENT_COMMAND_TIMEOUT_MS = 30_000;
+
 export function redisHarness(prefix = uniquePrefix()): Harness & { prefix: string } {
   const limiters: Limiter[] = [];
   return {
     kind: "redis",
     prefix,
     async make(opts = {}) {
-      const l = createRedisLimiter({ url: REDIS_URL, keyPrefix: prefix, onOutage: "local", ...opts });
+      const l = createRedisLimiter({
+        url: REDIS_URL,
+        keyPrefix: prefix,
+        onOutage: "local",
+        commandTimeoutMs: PATIENT_COMMAND_TIMEOUT_MS,
+        ...opts,
+      });
       limiters.push(l);
-      if (!(await l.ready(5_000))) throw new Error(`Redis at ${REDIS_URL} is not reachable`);
+      if (!(await l.ready(30_000))) throw new Error(`Redis at ${REDIS_URL} is not reachable`);
       return l;
     },
     async close() {
@@ -83,6 +97,8 @@ export interface RedisProxy {
   stop(): Promise<void>;
   /** Keep connections open but drop Redis's replies: a hung server. */
   stall(): void;
+  /** Pass Redis's replies on only after this many milliseconds, in order: a slow server. */
+  delayReplies(ms: number): void;
 }
 
 export async function startRedisProxy(port = 0): Promise<RedisProxy> {
@@ -90,6 +106,7 @@ export async function startRedisProxy(port = 0): Promise<RedisProxy> {
   const target = new URL(REDIS_URL);
   const sockets = new Set<import("node:net").Socket>();
   let stalled = false;
+  let replyDelayMs = 0;
   const server = createServer((client) => {
     const upstream = connect(Number(target.port || 6379), target.hostname);
     sockets.add(client);
@@ -102,7 +119,10 @@ export async function startRedisProxy(port = 0): Promise<RedisProxy> {
     };
     client.on("data", (d) => upstream.write(d));
     upstream.on("data", (d) => {
-      if (!stalled) client.write(d);
+      if (stalled) return;
+      // Timers with equal delays fire in the order they were set, so replies keep their order.
+      if (replyDelayMs > 0) setTimeout(() => client.write(d), replyDelayMs);
+      else client.write(d);
     });
     for (const s of [client, upstream]) {
       s.on("close", end);
@@ -123,6 +143,9 @@ export async function startRedisProxy(port = 0): Promise<RedisProxy> {
     url: url.toString(),
     stall() {
       stalled = true;
+    },
+    delayReplies(ms) {
+      replyDelayMs = ms;
     },
     stop() {
       for (const s of sockets) s.destroy();
