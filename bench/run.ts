@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBareProxy } from "./bare-proc.js";
 import type { BenchContext } from "./context.js";
+import { hostWarnings, renderHostWarnings } from "./host-check.js";
 import { removeDataDirs, startKeygate, type KeygateOptions, type KeygateProc } from "./keygate-proc.js";
 import { describeMachine } from "./machine.js";
 import { parseOptions, type BenchOptions, type ScenarioName } from "./options.js";
@@ -138,12 +139,14 @@ async function main(): Promise<number> {
   await upstream.proc.stop();
 
   const rows = buildRows(results, opts.streams);
+  const warnings = hostWarnings(machine, results);
   const out = [
     `## ${sut.label === "keygate" ? "keygate" : `target ${opts.target}`} vs direct upstream`,
     "",
     describeRun(machine, opts.runs, opts.durationS),
     "",
     renderTable(rows, sut.label),
+    ...renderHostWarnings(warnings),
     ...(results.profile ? ["", renderProfile(results.profile)] : []),
   ].join("\n");
   process.stdout.write(out + "\n");
@@ -158,6 +161,7 @@ async function main(): Promise<number> {
     options: recordedOptions(opts),
     targets: TARGETS,
     rows,
+    hostWarnings: warnings,
     results,
   };
   await writeFile(file, JSON.stringify(json, null, 2) + "\n");

@@ -10,6 +10,8 @@ import {
   stolenShare,
 } from "../../bench/cpu.js";
 import { markdownTable } from "../../bench/markdown.js";
+import { hostWarnings, renderHostWarnings } from "../../bench/host-check.js";
+import type { MachineInfo } from "../../bench/machine.js";
 import { checkAfterLoad, checkAfterWrk } from "../../bench/record-check.js";
 import { buildRows, describeRun } from "../../bench/report.js";
 import { median, percentile } from "../../bench/stats.js";
@@ -301,4 +303,61 @@ test("a wrk run with any error-status response stops the bench instead of being 
   expect(() => assertAnswered(run(1), url)).toThrow(
     "1 of 5000 responses from http://127.0.0.1:1/v1/chat/completions had an error status",
   );
+});
+
+test("a run on a busy or starved host says so under the table, and a quiet one says nothing", () => {
+  const machine = (busyShare: number, stolenShare: number): MachineInfo => ({
+    cores: 2,
+    cpuModel: "Intel(R) Xeon(R) Processor",
+    memoryBytes: 24e9,
+    kernel: "6.1.0",
+    node: "v20.20.2",
+    wrk: "wrk 4.1.0",
+    database: "postgres",
+    redis: true,
+    loadAverage: 0.5,
+    atRest: { seconds: 2, busyShare, stolenShare },
+  });
+  const run = (p99Ms: number): WrkRun => ({
+    requests: 10_000,
+    statusErrors: 0,
+    socketErrors: 0,
+    durationS: 10,
+    rps: 1000,
+    p50Ms: p99Ms / 4,
+    p99Ms,
+    meanMs: p99Ms / 3,
+  });
+  const cpu = { direct: { machineUs: 30 }, gateway: { machineUs: 200, processUs: 120 } };
+  const pair = (directP99: number, stolen: { direct: number; gateway: number; bare?: number }) => ({
+    direct: run(directP99),
+    gateway: run(directP99 + 0.5),
+    cpu,
+    stolen,
+  });
+
+  const quiet = { direct: 0.001, gateway: 0.004 };
+  expect(
+    hostWarnings(machine(0.02, 0.01), {
+      latency: [pair(0.4, quiet), pair(0.5, quiet), pair(0.45, quiet)],
+      throughput: [pair(2, quiet)],
+    }),
+  ).toEqual([]);
+  expect(renderHostWarnings([])).toEqual([]);
+
+  const warnings = hostWarnings(machine(0.25, 0.08), {
+    latency: [pair(0.4, quiet), pair(1.25, { direct: 0.02, gateway: 0.06 }), pair(0.45, quiet)],
+    throughput: [pair(2, quiet), pair(2, { direct: 0.03, gateway: 0.01, bare: 0.181 })],
+  });
+  expect(warnings).toEqual([
+    "Before the run, other work kept 25.0 % of the CPU busy.",
+    "Before the run, the hypervisor withheld 8.0 % of CPU time.",
+    "During the c=1 runs the hypervisor withheld up to 6.0 % of CPU time (gateway, run 2).",
+    "During the c=50 runs the hypervisor withheld up to 18.1 % of CPU time (bare proxy, run 2).",
+    "Direct's own p99 at concurrency 1 reached 1.250 ms, more than the 1 ms the gateway may add: " +
+      "the host's scheduling shapes the tail.",
+  ]);
+  const lines = renderHostWarnings(warnings);
+  expect(lines[1]).toMatch(/^Host warnings \(the verdicts stand as measured/);
+  expect(lines.slice(3)).toEqual(warnings.map((w) => `- ${w}`));
 });

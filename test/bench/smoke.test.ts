@@ -92,6 +92,7 @@ test("bench --quick prints the table, writes the JSON, and every request keygate
       atRest: { seconds: number; busyShare: number; stolenShare: number };
     };
     rows: { scenario: string; verdict: string; correctness?: boolean }[];
+    hostWarnings: string[];
     results: {
       throughput: {
         gateway: { requests: number };
@@ -113,6 +114,9 @@ test("bench --quick prints the table, writes the JSON, and every request keygate
   expect(out.stdout).toMatch(
     /at start: load average [\d.]+, CPU [\d.]+ % busy and [\d.]+ % stolen over \d+ s/,
   );
+  // Whatever the host was like, the JSON and the printed warnings agree.
+  for (const warning of json.hostWarnings) expect(out.stdout).toContain(`- ${warning}`);
+  expect(out.stdout.includes("Host warnings (")).toBe(json.hostWarnings.length > 0);
 
   // Records == requests: exact for the soak (the load client waits for every request it sends),
   // and records == keygate's served count after each wrk run, which wrk's count bounds.
