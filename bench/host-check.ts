@@ -2,7 +2,7 @@
 // the run, CPU time the hypervisor withheld during it, or a direct path whose own tail already
 // exceeds what the gateway may add. The verdicts stand as measured; these say how far to trust them.
 import type { MachineInfo } from "./machine.js";
-import { TARGETS, type BenchResults } from "./report.js";
+import { TARGETS, percent, type BenchResults } from "./report.js";
 import type { WrkPair } from "./scenarios/wrk-compare.js";
 
 /**
@@ -11,8 +11,6 @@ import type { WrkPair } from "./scenarios/wrk-compare.js";
  * about one request in twenty at concurrency 1.
  */
 export const QUIET_HOST = { restBusyShare: 0.1, stolenShare: 0.05 };
-
-const percent = (share: number): string => `${(100 * share).toFixed(1)} %`;
 
 function mostStolen(pairs: WrkPair[]): { share: number; side: string; run: number } {
   let most = { share: 0, side: "direct", run: 1 };

@@ -132,7 +132,7 @@ function cpuRow(
   };
 }
 
-const percent = (share: number): string => `${(100 * share).toFixed(1)} %`;
+export const percent = (share: number): string => `${(100 * share).toFixed(1)} %`;
 
 /**
  * CPU time the hypervisor withheld during each side's runs. A stolen vCPU stalls whichever party
