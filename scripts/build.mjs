@@ -23,7 +23,6 @@ await build({
     keygate: "server/src/main.ts",
     // Embedded PGlite's thread, loaded by server/src/store/embedded.ts from next to the bundle.
     "pglite-worker": "server/src/store/pglite-worker.ts",
-    gwctl: "cli/src/main.ts",
     bench: "bench/run.ts",
     "bench-upstream": "bench/upstream.ts",
     "bench-bare-proxy": "bench/bare-proxy.ts",
@@ -32,6 +31,15 @@ await build({
     "bench-hold": "bench/hold.ts",
     "fake-upstream": "test/fakes/serve.ts",
   },
+  outdir: "dist",
+});
+
+// gwctl starts once per command, so its dependencies are bundled in too: resolving and loading
+// them from node_modules took about 0.25 s of every command's 0.5 s.
+await build({
+  ...node,
+  packages: undefined,
+  entryPoints: { gwctl: "cli/src/main.ts" },
   outdir: "dist",
 });
 
