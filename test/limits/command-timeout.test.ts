@@ -3,6 +3,7 @@
 // the 2 s default, so only a setting that reached the limiter can tell the two gateways apart.
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { issueKey, type IssuedKey } from "../facade/harness.js";
 import { REDIS_URL, deleteKeys, startRedisProxy, uniquePrefix, type RedisProxy } from "./helpers.js";
@@ -11,13 +12,16 @@ const REPLY_DELAY_MS = 2_500;
 
 let gw: TestGateway | undefined;
 let proxy: RedisProxy | undefined;
+let db: ScratchDatabase | undefined;
 const prefix = uniquePrefix();
 
 afterEach(async () => {
   await gw?.close();
   await proxy?.stop();
+  await db?.drop();
   gw = undefined;
   proxy = undefined;
+  db = undefined;
   await deleteKeys(prefix);
 });
 
@@ -26,7 +30,10 @@ async function gatewayBehindSlowRedis(
   commandTimeoutMs: number,
 ): Promise<{ gw: TestGateway; key: IssuedKey }> {
   proxy = await startRedisProxy();
+  // Postgres rather than the embedded default: nothing here is about the database, and it starts at once.
+  db = await createScratchDatabase();
   gw = await startTestGateway({
+    databaseUrl: db.url,
     redisUrl: proxy.url,
     config: {
       redis: { keyPrefix: `${prefix}:`, commandTimeoutMs },
