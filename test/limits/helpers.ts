@@ -99,6 +99,8 @@ export interface RedisProxy {
   stall(): void;
   /** Pass Redis's replies on only after this many milliseconds, in order: a slow server. */
   delayReplies(ms: number): void;
+  /** Resolves when a client next sends Redis a command named `name` (then on its way to Redis). */
+  nextCommand(name: string): Promise<void>;
 }
 
 export async function startRedisProxy(port = 0): Promise<RedisProxy> {
@@ -107,6 +109,7 @@ export async function startRedisProxy(port = 0): Promise<RedisProxy> {
   const sockets = new Set<import("node:net").Socket>();
   let stalled = false;
   let replyDelayMs = 0;
+  let commandWaiters: { name: string; wake: () => void }[] = [];
   const server = createServer((client) => {
     const upstream = connect(Number(target.port || 6379), target.hostname);
     sockets.add(client);
@@ -117,7 +120,15 @@ export async function startRedisProxy(port = 0): Promise<RedisProxy> {
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    client.on("data", (d) => upstream.write(d));
+    client.on("data", (d) => {
+      upstream.write(d);
+      if (commandWaiters.length === 0) return;
+      // RESP sends the command's name as a bulk string of its own: "$7\r\nevalsha\r\n".
+      const text = d.toString("latin1").toLowerCase();
+      const sent = commandWaiters.filter((w) => text.includes(`\r\n${w.name}\r\n`));
+      commandWaiters = commandWaiters.filter((w) => !sent.includes(w));
+      for (const w of sent) w.wake();
+    });
     upstream.on("data", (d) => {
       if (stalled) return;
       // Timers with equal delays fire in the order they were set, so replies keep their order.
@@ -146,6 +157,9 @@ export async function startRedisProxy(port = 0): Promise<RedisProxy> {
     },
     delayReplies(ms) {
       replyDelayMs = ms;
+    },
+    nextCommand(name) {
+      return new Promise((wake) => commandWaiters.push({ name: name.toLowerCase(), wake }));
     },
     stop() {
       for (const s of sockets) s.destroy();

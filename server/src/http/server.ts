@@ -43,6 +43,11 @@ export interface GatewayServer {
 
 const ADMIN_PREFIX = "/keygate.v1.AdminService/";
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+/**
+ * How long shutdown waits, after closing every connection, for the handlers it cut off. They end as
+ * soon as their pending call returns; a limit check waits at most redis.commandTimeoutMs.
+ */
+const HANDLER_SETTLE_MS = 5_000;
 
 function json(res: ServerResponse, status: number, body: unknown, headers: string[] = []): void {
   const s = JSON.stringify(body);
@@ -62,6 +67,15 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   let inflight = 0;
   let draining = false;
   const idleWaiters: (() => void)[] = [];
+
+  // Façade handlers still running. A handler whose connection shutdown cut off goes on until its
+  // pending call (limit check, upstream) returns, and only then stamps its usage record.
+  let handlers = 0;
+  const handlerWaiters: (() => void)[] = [];
+  const handlerDone = (): void => {
+    handlers--;
+    if (handlers === 0) while (handlerWaiters.length) handlerWaiters.shift()!();
+  };
 
   function track(res: ServerResponse): void {
     inflight++;
@@ -93,7 +107,9 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
         route.kind === "inference"
           ? handleInference(deps.facade, route, req, res, query, t0)
           : handleModels(deps.facade, route.family, req, res, query, t0);
-      work.catch((err: unknown) => {
+      handlers++;
+      work.then(handlerDone, (err: unknown) => {
+        handlerDone();
         logger.error(
           { err: (err as Error).message, stack: (err as Error).stack, path },
           "unhandled façade error",
@@ -193,6 +209,11 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     listener = secure;
   } else {
     h1 = http.createServer(h1Options, onRequest);
+    // This server never listens itself: the sniffing listener below hands it its connections. Node
+    // starts tracking an HTTP server's connections on "listening", and without that tracking
+    // headersTimeout and requestTimeout are never checked and closeIdleConnections() and
+    // closeAllConnections() find nothing to close.
+    h1.emit("listening");
     const plainH2 = http2.createServer();
     plainH2.on("request", onH2Request);
     h2 = plainH2;
@@ -237,6 +258,15 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       if ("closeAllConnections" in h2 && typeof h2.closeAllConnections === "function")
         h2.closeAllConnections();
       await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+      // Stops the connection checks; the error (the server never listened) says nothing new.
+      h1?.close(() => undefined);
+      // The usage queue's last flush follows: every handler must have stamped its record by then.
+      if (handlers > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => handlerWaiters.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, HANDLER_SETTLE_MS).unref()),
+        ]);
+      }
     },
     inflight: () => inflight,
   };
