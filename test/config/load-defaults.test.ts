@@ -19,6 +19,7 @@ describe("built-in defaults", () => {
         bodyLimitBytes: 10 * 1024 * 1024,
         workers: 1,
         shutdownGraceMs: 10000,
+        headersTimeoutMs: 60000,
         replicaId: `${hostname()}-${process.pid}`,
       },
       database: { url: undefined, dataDir: "./.keygate" },

@@ -164,7 +164,7 @@ describe("invalid values", () => {
   it("reports bad sizes, URLs and bounds", () => {
     expect(
       problems({
-        server: { bodyLimit: "10 parsecs", port: 70000, workers: 0 },
+        server: { bodyLimit: "10 parsecs", port: 70000, workers: 0, headersTimeoutMs: 0 },
         database: { url: "mysql://db" },
         providers: { o: { type: "ollama", baseUrl: "localhost:11434", weight: 0 } },
         redis: { commandTimeoutMs: 0 },
@@ -175,6 +175,7 @@ describe("invalid values", () => {
       "server.port: must be at most 65535",
       'server.bodyLimit: must be a size such as "10mb" or a whole number of bytes',
       "server.workers: must be at least 1",
+      "server.headersTimeoutMs: must be greater than 0",
       "database.url: must be a postgres:// or postgresql:// URL",
       "redis.commandTimeoutMs: must be greater than 0",
     ]);

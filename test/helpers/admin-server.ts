@@ -33,6 +33,7 @@ export function testConfig(overrides: Partial<KeygateConfig> = {}, dataDir = "")
       bodyLimitBytes: 10 * 1024 * 1024,
       workers: 1,
       shutdownGraceMs: 1000,
+      headersTimeoutMs: 60_000,
       replicaId: "test-replica",
     },
     database: { dataDir },

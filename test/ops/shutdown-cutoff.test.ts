@@ -31,7 +31,7 @@ describe("shutdown", () => {
   it("waits for a request it cut off to stamp its usage record before the last flush", async () => {
     proxy = await startRedisProxy();
     db = await createScratchDatabase();
-    gw = await startTestGateway({
+    const g = await startTestGateway({
       databaseUrl: db.url,
       redisUrl: proxy.url,
       config: {
@@ -40,9 +40,10 @@ describe("shutdown", () => {
         rateLimiting: { global: { requestsPerMinute: 1_000 } },
       },
     });
-    const key = await issueKey(gw.admin);
+    gw = g;
+    const key = await issueKey(g.admin);
     const chat = (): Promise<Response> =>
-      fetch(`${gw.url}/v1/chat/completions`, {
+      fetch(`${g.url}/v1/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${key.secret}` },
         body: JSON.stringify({ model: "echo-1", messages: [{ role: "user", content: "hi" }] }),
@@ -58,7 +59,7 @@ describe("shutdown", () => {
     );
     // The limit check is on its way to Redis: the request is in flight inside the gateway.
     await command;
-    await gw.gateway.close();
+    await g.gateway.close();
     expect(await answer).toBe("connection closed");
 
     const client = new pg.Client({ connectionString: db.url });

@@ -14,6 +14,7 @@ export function buildConfig(file: FileConfig, env: EnvSettings): KeygateConfig {
       bodyLimitBytes: server.bodyLimit,
       workers: env.workers ?? server.workers,
       shutdownGraceMs: server.shutdownGraceMs,
+      headersTimeoutMs: server.headersTimeoutMs,
       replicaId: server.replicaId ?? `${hostname()}-${process.pid}`,
     },
     database: { url: env.databaseUrl ?? database.url, dataDir: env.dataDir ?? database.dataDir },

@@ -10,6 +10,7 @@ export const DEFAULTS = {
     bodyLimitBytes: 10 * MiB,
     workers: 1,
     shutdownGraceMs: 10_000,
+    headersTimeoutMs: 60_000,
   },
   database: { dataDir: "./.keygate" },
   redis: { onOutage: "local", keyPrefix: "keygate:", commandTimeoutMs: 2_000 },

@@ -179,6 +179,7 @@ export const SECTIONS = {
       bodyLimit: size.default(DEFAULTS.server.bodyLimitBytes),
       workers: workers.default(DEFAULTS.server.workers),
       shutdownGraceMs: nonNegativeInt.default(DEFAULTS.server.shutdownGraceMs),
+      headersTimeoutMs: positiveInt.default(DEFAULTS.server.headersTimeoutMs),
       replicaId: text.optional(),
     })
     .prefault({}),

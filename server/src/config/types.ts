@@ -96,6 +96,8 @@ export interface KeygateConfig {
     workers: number;
     /** How long SIGTERM waits for in-flight requests before closing them. */
     shutdownGraceMs: number;
+    /** How long a client may take to send a request's headers before it gets 408 (slow clients). */
+    headersTimeoutMs: number;
     /** Stable id of this replica (default: hostname-pid). */
     replicaId: string;
   };

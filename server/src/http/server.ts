@@ -182,10 +182,13 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     );
   };
 
+  const headersTimeout = config.server.headersTimeoutMs;
   const h1Options: http.ServerOptions = {
     keepAliveTimeout: 65_000,
     requestTimeout: 0,
-    headersTimeout: 60_000,
+    headersTimeout,
+    // Node checks the timeout on this interval (30 s by default): a short timeout needs a short one.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
   };
   let listener: net.Server;
   let h1: http.Server | undefined;
