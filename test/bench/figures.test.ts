@@ -126,23 +126,24 @@ test("CPU per request comes from /proc: the machine's busy ticks and a process's
   expect(share).toBeLessThan(1);
 });
 
+/** A 2-core machine as describeMachine reports it, with the given load and CPU shares at rest. */
+function machineAt(loadAverage: number, busyShare: number, stolenShare: number): MachineInfo {
+  return {
+    cores: 2,
+    cpuModel: "Intel(R) Xeon(R) Processor",
+    memoryBytes: 24e9,
+    kernel: "6.1.0",
+    node: "v20.20.2",
+    wrk: "wrk 4.1.0",
+    database: "postgres",
+    redis: true,
+    loadAverage,
+    atRest: { seconds: 2, busyShare, stolenShare },
+  };
+}
+
 test("the run's header says how busy the machine was, and how much CPU the hypervisor withheld, before it began", () => {
-  const line = describeRun(
-    {
-      cores: 2,
-      cpuModel: "Intel(R) Xeon(R) Processor",
-      memoryBytes: 24e9,
-      kernel: "6.1.0",
-      node: "v20.20.2",
-      wrk: "wrk 4.1.0",
-      database: "postgres",
-      redis: true,
-      loadAverage: 2.75,
-      atRest: { seconds: 2, busyShare: 0.254, stolenShare: 0.1 },
-    },
-    3,
-    10,
-  );
+  const line = describeRun(machineAt(2.75, 0.254, 0.1), 3, 10);
   expect(line).toBe(
     "2 cores (Intel(R) Xeon(R) Processor), Node v20.20.2, wrk 4.1.0, database postgres + redis; " +
       "at start: load average 2.75, CPU 25.4 % busy and 10.0 % stolen over 2 s; " +
@@ -306,18 +307,6 @@ test("a wrk run with any error-status response stops the bench instead of being 
 });
 
 test("a run on a busy or starved host says so under the table, and a quiet one says nothing", () => {
-  const machine = (busyShare: number, stolenShare: number): MachineInfo => ({
-    cores: 2,
-    cpuModel: "Intel(R) Xeon(R) Processor",
-    memoryBytes: 24e9,
-    kernel: "6.1.0",
-    node: "v20.20.2",
-    wrk: "wrk 4.1.0",
-    database: "postgres",
-    redis: true,
-    loadAverage: 0.5,
-    atRest: { seconds: 2, busyShare, stolenShare },
-  });
   const run = (p99Ms: number): WrkRun => ({
     requests: 10_000,
     statusErrors: 0,
@@ -338,14 +327,14 @@ test("a run on a busy or starved host says so under the table, and a quiet one s
 
   const quiet = { direct: 0.001, gateway: 0.004 };
   expect(
-    hostWarnings(machine(0.02, 0.01), {
+    hostWarnings(machineAt(0.5, 0.02, 0.01), {
       latency: [pair(0.4, quiet), pair(0.5, quiet), pair(0.45, quiet)],
       throughput: [pair(2, quiet)],
     }),
   ).toEqual([]);
   expect(renderHostWarnings([])).toEqual([]);
 
-  const warnings = hostWarnings(machine(0.25, 0.08), {
+  const warnings = hostWarnings(machineAt(0.5, 0.25, 0.08), {
     latency: [pair(0.4, quiet), pair(1.25, { direct: 0.02, gateway: 0.06 }), pair(0.45, quiet)],
     throughput: [pair(2, quiet), pair(2, { direct: 0.03, gateway: 0.01, bare: 0.181 })],
   });

@@ -5,69 +5,47 @@
 // returns.
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { issueKey } from "../facade/harness.js";
-import { deleteKeys, startRedisProxy, uniquePrefix, type RedisProxy } from "../limits/helpers.js";
+import {
+  startGatewayBehindRedisProxy,
+  type GatewayBehindRedisProxy,
+} from "../helpers/gateway-behind-redis-proxy.js";
 
 const REPLY_DELAY_MS = 2_500;
 
-let gw: TestGateway | undefined;
-let proxy: RedisProxy | undefined;
-let db: ScratchDatabase | undefined;
-const prefix = uniquePrefix();
+let setup: GatewayBehindRedisProxy | undefined;
 
 afterEach(async () => {
-  await gw?.close();
-  await proxy?.stop();
-  await db?.drop();
-  gw = undefined;
-  proxy = undefined;
-  db = undefined;
-  await deleteKeys(prefix);
+  await setup?.close();
+  setup = undefined;
 });
 
 describe("shutdown", () => {
   it("waits for a request it cut off to stamp its usage record before the last flush", async () => {
-    proxy = await startRedisProxy();
-    db = await createScratchDatabase();
-    const g = await startTestGateway({
-      databaseUrl: db.url,
-      redisUrl: proxy.url,
-      config: {
-        server: { shutdownGraceMs: 50 },
-        redis: { keyPrefix: `${prefix}:`, commandTimeoutMs: 60_000 },
-        rateLimiting: { global: { requestsPerMinute: 1_000 } },
-      },
+    const s = await startGatewayBehindRedisProxy({
+      server: { shutdownGraceMs: 50 },
+      redis: { commandTimeoutMs: 60_000 },
     });
-    gw = g;
-    const key = await issueKey(g.admin);
-    const chat = (): Promise<Response> =>
-      fetch(`${g.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${key.secret}` },
-        body: JSON.stringify({ model: "echo-1", messages: [{ role: "user", content: "hi" }] }),
-      });
+    setup = s;
     // At full speed first: Redis then holds the limit script, so the next check is one round trip.
-    expect((await chat()).status).toBe(200);
-    proxy.delayReplies(REPLY_DELAY_MS);
+    expect((await s.chat()).status).toBe(200);
+    s.proxy.delayReplies(REPLY_DELAY_MS);
 
-    const command = proxy.nextCommand("evalsha");
-    const answer = chat().then(
+    const command = s.proxy.nextCommand("evalsha");
+    const answer = s.chat().then(
       (res) => res.status,
       () => "connection closed",
     );
     // The limit check is on its way to Redis: the request is in flight inside the gateway.
     await command;
-    await g.gateway.close();
+    await s.gw.gateway.close();
     expect(await answer).toBe("connection closed");
 
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: s.databaseUrl });
     await client.connect();
     try {
       const { rows } = await client.query<{ status_code: number; error_class: string }>(
         "select status_code, error_class from usage_records where instance_id = $1 order by time",
-        [key.instanceId],
+        [s.key.instanceId],
       );
       expect(rows).toEqual([
         { status_code: 200, error_class: "" },
