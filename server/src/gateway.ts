@@ -341,13 +341,15 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
     close() {
       closing ??= (async () => {
         clearInterval(purgeTimer);
+        // Live feeds never end by themselves: end them now (clients are told to reconnect) so the
+        // grace period is spent only on requests that will finish.
+        await live.close();
         await server.close(config.server.shutdownGraceMs);
         // Requests that ended in the server's last turn may have bookkeeping still queued.
         afterResponse.flush();
         await recorder.close(Math.max(5000, config.server.shutdownGraceMs));
         await lastUsed.close();
         await listener.close();
-        await live.close();
         await limiter.close();
         for (const r of [livePub, liveSub]) r?.disconnect();
         await upstreams.close();

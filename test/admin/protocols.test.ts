@@ -1,7 +1,7 @@
 // The Admin API speaks Connect, gRPC-Web and gRPC on the gateway's one port: gRPC arrives over
 // HTTP/2 without TLS (prior knowledge), which the listener tells apart from HTTP/1.1 by its preface.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -9,6 +9,7 @@ import {
 } from "@connectrpc/connect-node";
 import { AdminService } from "../../sdk/index.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { bearer } from "../helpers/bearer.js";
 
 let gw: TestGateway;
 
@@ -19,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
 });
-
-const bearer =
-  (token: string): Interceptor =>
-  (next) =>
-  (req) => {
-    req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  };
 
 const transports: [string, (token: string) => Transport][] = [
   [

@@ -3,6 +3,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { sendAndReadUntilClosed } from "../helpers/raw-socket.js";
 
 let gw: TestGateway;
 
@@ -13,30 +14,11 @@ afterAll(async () => {
   await gw?.close();
 });
 
-/** Sends `head` and resolves with everything the server sent back once it closed the connection. */
-function sendAndReadUntilClosed(port: number, head: string, deadlineMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    let received = "";
-    const deadline = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the connection was still open after ${deadlineMs} ms; received: ${received}`));
-    }, deadlineMs);
-    socket.on("connect", () => socket.write(head));
-    socket.on("data", (d: Buffer) => (received += d.toString("latin1")));
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      clearTimeout(deadline);
-      resolve(received);
-    });
-  });
-}
-
 describe("slow clients", () => {
   it("answers unfinished headers with 408 and closes the connection", async () => {
     const port = Number(new URL(gw.url).port);
     const reply = await sendAndReadUntilClosed(
-      port,
+      (onConnect) => connect({ host: "127.0.0.1", port }, onConnect),
       "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n",
       30_000,
     );

@@ -17,6 +17,14 @@ export function failedPrecondition(message: string): ConnectError {
   return new ConnectError(message, Code.FailedPrecondition);
 }
 
+/** The gateway is shutting down: the client should call again, which reaches another replica. */
+export function shuttingDown(): ConnectError {
+  return new ConnectError(
+    "The gateway is shutting down; call again to reach another replica.",
+    Code.Unavailable,
+  );
+}
+
 export interface ErrorLog {
   error(obj: object, msg: string): void;
 }

@@ -12,7 +12,7 @@ import type { UsageRecord } from "../usage/record.js";
 import { maySeeCaptures } from "./auth.js";
 import { liveRequestMessage, requestMessage, usageRowMessage } from "./convert-usage.js";
 import { principalOf, type Svc } from "./deps.js";
-import { invalid, notFound } from "./errors.js";
+import { invalid, notFound, shuttingDown } from "./errors.js";
 import { decodeTimeToken, encodeTimeToken, pageSize } from "./page.js";
 import type { WatchFilter } from "./runtime.js";
 import { checkRequired } from "./validate.js";
@@ -150,6 +150,8 @@ export function usageService(svc: Svc): Partial<ServiceImpl<typeof AdminService>
           yield { event: { case: "record", value: liveRequestMessage(ev.record, withCapture) } };
         }
       }
+      // The feed only ends by itself when the gateway shuts down; Unavailable tells clients to retry.
+      if (!ctx.signal.aborted) throw shuttingDown();
     },
 
     async getLimitStatus(req) {

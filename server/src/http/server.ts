@@ -77,7 +77,8 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     if (handlers === 0) while (handlerWaiters.length) handlerWaiters.shift()!();
   };
 
-  function track(res: ServerResponse): void {
+  /** Counts a request (HTTP/1.1 or an HTTP/2 stream) until its response closes. */
+  function track(res: { once(event: "close", listener: () => void): unknown }): void {
     inflight++;
     res.once("close", () => {
       inflight--;
@@ -174,8 +175,10 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
         JSON.stringify({ error: { message: "Source address not allowed.", type: "forbidden" } }),
       );
     }
-    if (req.url.startsWith(ADMIN_PREFIX))
+    if (req.url.startsWith(ADMIN_PREFIX)) {
+      track(res);
       return deps.admin(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    }
     res.writeHead(404, { "content-type": "application/json" });
     res.end(
       JSON.stringify({ error: { message: "Only the Admin API is served over HTTP/2.", type: "not_found" } }),
@@ -191,7 +194,10 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
   };
   let listener: net.Server;
-  let h1: http.Server | undefined;
+  /** Stops Node's connection checks on a server that never listened itself. */
+  let stopH1Checks = (): void => undefined;
+  /** Closes the HTTP/1.1 connections: only the idle ones, or all of them. */
+  let closeH1Connections: (all: boolean) => void;
   let h2: http2.Http2Server | http2.Http2SecureServer;
 
   if (config.tls.enabled) {
@@ -200,6 +206,14 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       cert: readFileSync(config.tls.cert!),
       key: readFileSync(config.tls.key!),
     });
+    // Node hands HTTP/1.1 connections to its HTTP server code with these settings; without
+    // keepAliveTimeout an idle keep-alive connection would never be closed.
+    Object.assign(secure, h1Options);
+    // Node keeps the HTTP server's connection list on this server for allowHTTP1, and its own
+    // closeIdleConnections() applies the HTTP server's method to it; closeAllConnections() is
+    // missing, so both are applied the same way.
+    const { closeAllConnections, closeIdleConnections } = http.Server.prototype;
+    closeH1Connections = (all) => Reflect.apply(all ? closeAllConnections : closeIdleConnections, secure, []);
     secure.on(
       "request",
       (req: IncomingMessage | http2.Http2ServerRequest, res: ServerResponse | http2.Http2ServerResponse) => {
@@ -211,12 +225,14 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     h2 = secure;
     listener = secure;
   } else {
-    h1 = http.createServer(h1Options, onRequest);
+    const h1 = http.createServer(h1Options, onRequest);
     // This server never listens itself: the sniffing listener below hands it its connections. Node
     // starts tracking an HTTP server's connections on "listening", and without that tracking
     // headersTimeout and requestTimeout are never checked and closeIdleConnections() and
     // closeAllConnections() find nothing to close.
     h1.emit("listening");
+    closeH1Connections = (all) => (all ? h1.closeAllConnections() : h1.closeIdleConnections());
+    stopH1Checks = () => h1.close(() => undefined);
     const plainH2 = http2.createServer();
     plainH2.on("request", onH2Request);
     h2 = plainH2;
@@ -236,6 +252,12 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     });
   }
   listener.on("error", (err) => logger.error({ err: err.message }, "listener error"));
+  // HTTP/2 sessions (gRPC clients of the Admin API), so shutdown can send them GOAWAY and end them.
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
 
   return {
     listen(port, host) {
@@ -250,19 +272,21 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     async close(graceMs) {
       draining = true;
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      h1?.closeIdleConnections();
-      if (inflight > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => idleWaiters.push(resolve)),
-          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-        ]);
-      }
-      h1?.closeAllConnections();
-      if ("closeAllConnections" in h2 && typeof h2.closeAllConnections === "function")
-        h2.closeAllConnections();
+      closeH1Connections(false);
+      // GOAWAY: a session takes no new streams, and closes once those under way have finished and
+      // their last frames are out.
+      const sessionsClosed = [...sessions].map(
+        (session) => new Promise<void>((resolve) => session.close(resolve)),
+      );
+      const drained = Promise.all([
+        inflight > 0 ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : undefined,
+        ...sessionsClosed,
+      ]);
+      await Promise.race([drained, new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+      closeH1Connections(true);
+      for (const session of sessions) session.destroy();
       await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
-      // Stops the connection checks; the error (the server never listened) says nothing new.
-      h1?.close(() => undefined);
+      stopH1Checks();
       // The usage queue's last flush follows: every handler must have stamped its record by then.
       if (handlers > 0) {
         await Promise.race([

@@ -20,9 +20,13 @@ export interface LiveFilter {
 export interface LiveHub {
   /** Called for every completed request. Never blocks, never throws. */
   publish(rec: UsageRecord): void;
-  /** Registers the watcher at once; `ready` resolves when it also receives other replicas' records. */
+  /**
+   * Registers the watcher at once; `ready` resolves when it also receives other replicas' records.
+   * The events end when the signal aborts or the hub closes.
+   */
   watch(filter: LiveFilter, signal: AbortSignal): AsyncIterable<LiveEvent> & { ready: Promise<void> };
   watchers(): number;
+  /** Ends every watch (shutdown): their streams finish, so the server need not wait for them. */
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export function createLiveHub(opts: {
   const watchers = new Set<Watcher>();
   let remoteWatchers = false;
   let subscribed = false;
+  let closed = false;
 
   function deliver(rec: UsageRecord): void {
     for (const w of watchers) {
@@ -160,7 +165,7 @@ export function createLiveHub(opts: {
       else signal.addEventListener("abort", onAbort);
       async function* events(): AsyncGenerator<LiveEvent> {
         try {
-          while (!signal.aborted) {
+          while (!signal.aborted && !closed) {
             if (w.missed > 0) {
               const missed = w.missed;
               w.missed = 0;
@@ -183,6 +188,7 @@ export function createLiveHub(opts: {
     },
     watchers: () => watchers.size,
     async close() {
+      closed = true;
       if (poll) clearInterval(poll);
       for (const w of watchers) w.wake?.();
     },
