@@ -276,7 +276,13 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       // GOAWAY: a session takes no new streams, and closes once those under way have finished and
       // their last frames are out.
       const sessionsClosed = [...sessions].map(
-        (session) => new Promise<void>((resolve) => session.close(resolve)),
+        (session) =>
+          new Promise<void>((resolve) => {
+            // Not close(callback): a session the client already sent GOAWAY is closing, and
+            // close() would ignore the callback.
+            session.once("close", resolve);
+            session.close();
+          }),
       );
       const drained = Promise.all([
         inflight > 0 ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : undefined,
