@@ -125,6 +125,20 @@ describe("shutdown with Admin API clients connected", () => {
     c.session.destroy();
   });
 
+  it("does not wait out the grace period for a session whose client already sent GOAWAY", async () => {
+    const g = await start(120_000);
+    const c = await pendingGrpcCall(g);
+    c.session.goaway();
+    // The ping's answer comes after the gateway has read the GOAWAY sent before it.
+    await new Promise<void>((resolve, reject) => c.session.ping((err) => (err ? reject(err) : resolve())));
+    const closing = g.gateway.close();
+    c.call.end(EMPTY_GRPC_MESSAGE);
+    await within(c.closed, 30_000, "the call did not finish");
+    expect(c.grpcStatus()).toBe("0");
+    await within(closing, 60_000, "close() was still waiting");
+    c.session.destroy();
+  });
+
   it("ends an HTTP/2 call that outlives the grace period", async () => {
     const g = await start(200);
     const c = await pendingGrpcCall(g);
