@@ -33,6 +33,11 @@ export function say(line: string): void {
   write(line);
 }
 
+/** A status line on stderr, so stdout keeps only data (one JSON line per record with --output json). */
+export function notice(line: string): void {
+  process.stderr.write(`gwctl: ${redact(line)}\n`);
+}
+
 /** The response message as proto3 JSON, all fields present, so scripts can rely on the shape. */
 export function toJsonValue<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): unknown {
   return toJson(schema, message, { alwaysEmitImplicit: true });

@@ -27,6 +27,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   databaseUrl?: string;
   redisUrl?: string;
+  /** The admin token; a fresh one by default. */
+  adminToken?: string;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -42,7 +44,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   };
   config.logging = logging;
   writeFileSync(cfgFile, JSON.stringify(config));
-  const adminToken = `kg_admin_test_${randomBytes(16).toString("hex")}`;
+  const adminToken = opts.adminToken ?? `kg_admin_test_${randomBytes(16).toString("hex")}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     KEYGATE_DATA_DIR: dataDir,

@@ -1,4 +1,5 @@
 // gwctl requests: recent request records, a live feed (--follow), and one record in full.
+import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command } from "commander";
@@ -9,9 +10,9 @@ import {
   type RequestRecord,
 } from "../../../sdk/index.js";
 import { contextOf, type Context } from "../context.js";
-import { about } from "../errors.js";
+import { about, describeError, networkReason } from "../errors.js";
 import { count, millis, NONE, text, time, usd, yesNo } from "../format.js";
-import { printDetails, printJson, printJsonLine, printTable, say } from "../output.js";
+import { notice, printDetails, printJson, printJsonLine, printTable, say } from "../output.js";
 import { collectPages } from "../paging.js";
 import { parsePositiveInt } from "../parse.js";
 
@@ -65,33 +66,66 @@ function filterOf(flags: RequestsFlags) {
   };
 }
 
+/** Waits between attempts to resume an interrupted feed: 0.5 s, doubling up to 5 s. */
+const RESUME_DELAYS_MS = [500, 1_000, 2_000, 5_000];
+
+/**
+ * Whether a feed that was live ended in a way another attempt may fix: the gateway shutting down
+ * (a rolling deploy; behind a load balancer the next attempt reaches another replica), or the
+ * connection failing.
+ */
+function interrupted(err: unknown): boolean {
+  if (networkReason(err) !== undefined) return true;
+  return err instanceof ConnectError && err.code === Code.Unavailable;
+}
+
 async function follow(ctx: Context, flags: RequestsFlags): Promise<void> {
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // Set once the feed has been live: a feed that never started reports its error and exits.
+  let wasLive = false;
+  let failures = 0;
   try {
-    const stream = ctx
-      .client()
-      .watchRequests(
-        { filter: filterOf(flags), statuses: flags.errors ? ["4xx", "5xx"] : [] },
-        { signal: abort.signal },
-      );
-    for await (const msg of stream) {
-      // missed = 0 only confirms that the subscription is live.
-      if (msg.event.case === "missed" && msg.event.value === 0n) continue;
-      if (ctx.output === "json") {
-        printJsonLine(WatchRequestsResponseSchema, msg);
-        continue;
+    for (;;) {
+      try {
+        const stream = ctx
+          .client()
+          .watchRequests(
+            { filter: filterOf(flags), statuses: flags.errors ? ["4xx", "5xx"] : [] },
+            { signal: abort.signal },
+          );
+        for await (const msg of stream) {
+          // missed = 0 only confirms that the subscription is live.
+          if (msg.event.case === "missed" && msg.event.value === 0n) {
+            if (failures > 0)
+              notice("feed resumed; requests completed meanwhile are listed by `gwctl requests`");
+            wasLive = true;
+            failures = 0;
+            continue;
+          }
+          if (ctx.output === "json") {
+            printJsonLine(WatchRequestsResponseSchema, msg);
+            continue;
+          }
+          if (msg.event.case === "record") say(row(msg.event.value).join("  "));
+          else if (msg.event.case === "missed")
+            say(`… ${msg.event.value} records missed (this feed read too slowly)`);
+        }
+        throw new ConnectError("the gateway ended the feed", Code.Unavailable);
+      } catch (err) {
+        // Ctrl-C ends the feed normally.
+        if (abort.signal.aborted) return;
+        if (!wasLive || !interrupted(err)) throw err;
+        const wait = RESUME_DELAYS_MS[Math.min(failures, RESUME_DELAYS_MS.length - 1)]!;
+        if (failures === 0) notice(`feed interrupted (${describeError(err, ctx.server)}); reconnecting`);
+        failures++;
+        // Ctrl-C during the wait ends it at once.
+        await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
+        if (abort.signal.aborted) return;
       }
-      if (msg.event.case === "record") say(row(msg.event.value).join("  "));
-      else if (msg.event.case === "missed")
-        say(`… ${msg.event.value} records missed (this feed read too slowly)`);
     }
-  } catch (err) {
-    // Ctrl-C ends the feed normally.
-    if (abort.signal.aborted && err instanceof ConnectError && err.code === Code.Canceled) return;
-    throw err;
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
@@ -107,7 +141,10 @@ export function registerRequests(program: Command): void {
     .option("--model <name>", "only requests for this model")
     .option("--errors", "only failed requests")
     .option("--limit <n>", "at most this many", parsePositiveInt, 50)
-    .option("--follow", "print each request as it completes, until interrupted")
+    .option(
+      "--follow",
+      "print each request as it completes, until interrupted (reconnects when the gateway restarts)",
+    )
     .action(async (flags: RequestsFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       if (flags.follow) return follow(ctx, flags);
