@@ -78,6 +78,35 @@ describe("TLS", () => {
     expect(data.choices[0]?.message.content).toContain("over tls");
   });
 
+  it("gives a client that offers HTTP/2 and HTTP/1.1 (curl, browsers) HTTP/1.1, where the façade is served", async () => {
+    const key = await issueKey(adminOf(gw));
+    const both = new Agent({ connect: { ca }, allowH2: true });
+    try {
+      const res = await request(`${gw.url}/v1/chat/completions`, {
+        dispatcher: both,
+        method: "POST",
+        headers: { authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "echo-1", messages: [{ role: "user", content: "either protocol" }] }),
+      });
+      const body = await res.body.text();
+      expect(res.statusCode, body).toBe(200);
+      expect(body).toContain("either protocol");
+    } finally {
+      await both.close();
+    }
+    const alpn = await new Promise<string | false>((resolve, reject) => {
+      const socket = tlsConnect(
+        { host: "127.0.0.1", port: Number(new URL(gw.url).port), ca, ALPNProtocols: ["h2", "http/1.1"] },
+        () => {
+          resolve(socket.alpnProtocol);
+          socket.destroy();
+        },
+      );
+      socket.once("error", reject);
+    });
+    expect(alpn).toBe("http/1.1");
+  });
+
   it("serves the Admin API over gRPC (HTTP/2 by ALPN) and Connect (HTTP/1.1), and refuses a wrong token", async () => {
     const transports = [
       createGrpcTransport({ baseUrl: gw.url, nodeOptions: { ca }, interceptors: [bearer(gw.adminToken)] }),

@@ -205,6 +205,11 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       allowHTTP1: true,
       cert: readFileSync(config.tls.cert!),
       key: readFileSync(config.tls.key!),
+      // HTTP/2 carries only the Admin API's gRPC. A client that also speaks HTTP/1.1 (curl,
+      // browsers, SDKs with HTTP/2 on) gets HTTP/1.1, where everything is served; gRPC clients
+      // offer only h2.
+      ALPNCallback: ({ protocols }) =>
+        protocols.includes("http/1.1") ? "http/1.1" : protocols.includes("h2") ? "h2" : undefined,
     });
     // Node hands HTTP/1.1 connections to its HTTP server code with these settings; without
     // keepAliveTimeout an idle keep-alive connection would never be closed.
