@@ -94,7 +94,7 @@ describe("TLS", () => {
     } finally {
       await both.close();
     }
-    const alpn = await new Promise<string | false>((resolve, reject) => {
+    const alpn = await new Promise<string | false | null>((resolve, reject) => {
       const socket = tlsConnect(
         { host: "127.0.0.1", port: Number(new URL(gw.url).port), ca, ALPNProtocols: ["h2", "http/1.1"] },
         () => {
