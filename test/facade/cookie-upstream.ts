@@ -1,5 +1,6 @@
 // An OpenAI-format upstream that sets a cookie on its answer, as some providers' edges (load
-// balancers, bot protection) do, and names its own x-request-id, as OpenAI does on every answer.
+// balancers, bot protection) do, names its own x-request-id, as OpenAI does on every answer, and
+// sends a hop-by-hop header listed in its Connection header.
 // The answer itself is the shared fake's chat completion.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,6 +10,8 @@ import { DEFAULT_USAGE } from "../fakes/server.js";
 
 export const UPSTREAM_COOKIE = "upstream_session=e2e-cookie-value; Path=/; HttpOnly";
 export const UPSTREAM_REQUEST_ID = "req_upstream_e2e";
+/** A header the upstream lists in its Connection header: meant for its hop to keygate only. */
+export const UPSTREAM_HOP_HEADER = "x-upstream-hop";
 
 export interface CookieUpstream {
   url: string;
@@ -49,6 +52,8 @@ export async function startCookieUpstream(): Promise<CookieUpstream> {
           ...reply.headers,
           "set-cookie": UPSTREAM_COOKIE,
           "x-request-id": UPSTREAM_REQUEST_ID,
+          connection: `keep-alive, ${UPSTREAM_HOP_HEADER}`,
+          [UPSTREAM_HOP_HEADER]: "for-keygate-only",
         });
         res.end(text);
       },

@@ -3,11 +3,13 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { answerText, DEFAULT_PIECES } from "../fakes/content.js";
 import {
   startCookieUpstream,
   UPSTREAM_COOKIE,
+  UPSTREAM_HOP_HEADER,
   UPSTREAM_REQUEST_ID,
   type CookieUpstream,
 } from "./cookie-upstream.js";
@@ -230,6 +232,56 @@ describe("credential swap", () => {
     const up = lastRequest(env.fake);
     expect(up.headers.cookie).toBeUndefined();
     expect(requestText(up)).not.toContain("secret-session-value");
+  });
+
+  it("headers the client's Connection header lists stay at the gateway", async () => {
+    const key = await issueKey(env.admin);
+    const body = JSON.stringify({ model: MODELS.openai, messages: [{ role: "user", content: "hi" }] });
+    // fetch and undici refuse to send such a Connection header; node:http sends what it is given.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        `${env.gw.url}/v1/chat/completions`,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${key.secret}`,
+            "content-type": "application/json",
+            connection: "keep-alive, X-Client-Hop",
+            "x-client-hop": "for-keygate-only",
+            "proxy-connection": "keep-alive",
+            "x-client-trace": "kept",
+          },
+        },
+        (res) => {
+          res.resume();
+          res.once("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.once("error", reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    const up = lastRequest(env.fake);
+    expect(up.headers["x-client-hop"]).toBeUndefined();
+    expect(up.headers["proxy-connection"]).toBeUndefined();
+    expect(up.headers["x-client-trace"]).toBe("kept");
+  });
+
+  it("headers the upstream's Connection header lists are not passed back to the client", async () => {
+    const key = await issueKey(env.admin);
+    // Asked directly, the upstream does send it.
+    const direct = await fetch(`${cookieUpstream.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ model: COOKIE_MODEL, messages: [] }),
+    });
+    expect(direct.headers.get(UPSTREAM_HOP_HEADER)).toBe("for-keygate-only");
+    await direct.text();
+
+    const body = JSON.stringify({ model: COOKIE_MODEL, messages: [{ role: "user", content: "hi" }] });
+    const res = await post("/v1/chat/completions", body, { authorization: `Bearer ${key.secret}` });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(res.headers.get(UPSTREAM_HOP_HEADER)).toBeNull();
   });
 
   it("an upstream set-cookie is not passed back to the client", async () => {

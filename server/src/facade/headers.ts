@@ -28,6 +28,7 @@ const DROP = new Set([
   "cookie",
   "host",
   "connection",
+  "proxy-connection",
   "keep-alive",
   "transfer-encoding",
   "te",
@@ -38,6 +39,27 @@ const DROP = new Set([
   "accept-encoding",
   "x-keygate-tag",
 ]);
+
+/**
+ * The header names a Connection header lists besides keep-alive and close. They are hop-by-hop
+ * (meant for this one connection), so a gateway removes them before forwarding (RFC 9110 §7.6.1).
+ */
+function connectionOptions(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  let options: string[] | undefined;
+  for (const token of (Array.isArray(value) ? value.join(",") : value).split(",")) {
+    const name = token.trim().toLowerCase();
+    if (name && name !== "keep-alive" && name !== "close") (options ??= []).push(name);
+  }
+  return options;
+}
+
+/** A flat [name, value, ...] list without the named headers. */
+function withoutNames(flat: string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) if (!names.includes(flat[i]!)) out.push(flat[i]!, flat[i + 1]!);
+  return out;
+}
 
 /**
  * Upstream headers as a flat [name, value, ...] list (what undici takes without copying).
@@ -51,10 +73,13 @@ export function upstreamHeaders(
   /** Translating to another wire family: the client's protocol headers mean nothing upstream. */
   crossFamily = false,
 ): string[] {
-  const out: string[] = [];
+  let out: string[] = [];
   let hasContentType = false;
+  let connection: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
+    if (name === "connection")
+      connection = connection === undefined ? rawHeaders[i + 1] : `${connection},${rawHeaders[i + 1]}`;
     if (DROP.has(name) || name.startsWith("x-keygate-")) continue;
     if (
       crossFamily &&
@@ -63,6 +88,11 @@ export function upstreamHeaders(
       continue;
     if (name === "content-type") hasContentType = true;
     out.push(name, rawHeaders[i + 1]!);
+  }
+  const hopByHop = connectionOptions(connection);
+  if (hopByHop) {
+    out = withoutNames(out, hopByHop);
+    hasContentType = hasName(out, "content-type");
   }
   // A default applies only when the client did not send the header (a linear scan: lists are short).
   for (const [k, v] of defaults) if (!hasName(out, k)) out.push(k, v);
@@ -77,11 +107,15 @@ function hasName(flat: readonly string[], name: string): boolean {
   return false;
 }
 
-/** Upstream response headers never passed back. */
+/** Upstream response headers never passed back: hop-by-hop and framing headers, cookies. */
 const DROP_RESPONSE = new Set([
   "connection",
+  "proxy-connection",
   "keep-alive",
+  "proxy-authenticate",
   "transfer-encoding",
+  "trailer",
+  "upgrade",
   "set-cookie",
   "content-length",
 ]);
@@ -95,8 +129,10 @@ export function responseHeaders(
   keepLength: boolean,
 ): string[] {
   const out: string[] = [];
+  const hopByHop = connectionOptions(upstream.connection);
   for (const name in upstream) {
     if (DROP_RESPONSE.has(name) && !(keepLength && name === "content-length")) continue;
+    if (hopByHop?.includes(name)) continue;
     if (name.startsWith("x-keygate-")) continue;
     const v = upstream[name];
     if (v === undefined) continue;
