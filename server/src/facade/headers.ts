@@ -46,8 +46,11 @@ const DROP = new Set([
  */
 function connectionOptions(value: string | string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;
+  const all = Array.isArray(value) ? value.join(",") : value;
+  // The usual value, on nearly every upstream answer: nothing to split.
+  if (all === "keep-alive" || all === "close") return undefined;
   let options: string[] | undefined;
-  for (const token of (Array.isArray(value) ? value.join(",") : value).split(",")) {
+  for (const token of all.split(",")) {
     const name = token.trim().toLowerCase();
     if (name && name !== "keep-alive" && name !== "close") (options ??= []).push(name);
   }
