@@ -34,6 +34,7 @@ import { createGatewayServer, type ReadyCheck } from "./http/server.js";
 import { loadStaticFiles } from "./http/static.js";
 import { adminRoutes } from "./admin/service.js";
 import { clientIpKey } from "./admin/context.js";
+import { createClientIpResolver } from "./http/client-ip.js";
 import { createAdminAuth } from "./admin/auth.js";
 import { Redis } from "ioredis";
 import { createMemoryLimiter, createRedisLimiter, type Limiter } from "./limits/index.js";
@@ -291,6 +292,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
     upstreams,
   });
 
+  const clientIp = createClientIpResolver(config.security.trustedProxies);
   const admin = connectNodeAdapter({
     routes: adminRoutes({
       db,
@@ -303,7 +305,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
       logger,
       afterCommit,
     }),
-    contextValues: (req) => createContextValues().set(clientIpKey, req.socket?.remoteAddress ?? ""),
+    contextValues: (req) => createContextValues().set(clientIpKey, clientIp(req)),
   });
 
   const ready = async (): Promise<ReadyCheck[]> => {
@@ -323,6 +325,7 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
     logger,
     facade,
     admin,
+    clientIp,
     ready,
     metrics: () => metrics.render(),
     ui: loadStaticFiles(uiDir()),

@@ -45,7 +45,7 @@ describe("built-in defaults", () => {
       },
       rateLimiting: {},
       auth: { type: "bearer", tokens: [] },
-      security: { allowedIPs: [] },
+      security: { allowedIPs: [], trustedProxies: [] },
       tls: { enabled: false },
       logging: { level: "info", requests: true, includePrompts: false },
       pricing: {},

@@ -113,6 +113,12 @@ describe("invalid values", () => {
     );
   });
 
+  it("reports a trusted proxy that is not an IP or CIDR", () => {
+    expect(problems({ security: { trustedProxies: ["10.0.0.0/8", "lb.internal"] } })).toEqual([
+      "security.trustedProxies[1]: not an IP address or CIDR range",
+    ]);
+  });
+
   it("reports missing TLS files by path", () => {
     const cert = tmp.write("present-cert.pem", "x");
     const key = join(tmp.path, "no-such-key.pem");

@@ -54,7 +54,7 @@ export function testConfig(overrides: Partial<KeygateConfig> = {}, dataDir = "")
     },
     rateLimiting: {},
     auth: { type: "bearer", tokens: [] },
-    security: { allowedIPs: [] },
+    security: { allowedIPs: [], trustedProxies: [] },
     tls: { enabled: false },
     logging: { level: "silent", requests: false, includePrompts: false },
     pricing: {},

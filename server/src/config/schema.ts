@@ -159,6 +159,9 @@ export const SECTIONS = {
       allowedIPs: z
         .array(z.string().refine(isValidAllowEntry, { error: "not an IP address or CIDR range" }))
         .default(() => []),
+      trustedProxies: z
+        .array(z.string().refine(isValidAllowEntry, { error: "not an IP address or CIDR range" }))
+        .default(() => []),
     })
     .prefault({}),
   tls: z

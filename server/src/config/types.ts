@@ -139,6 +139,11 @@ export interface KeygateConfig {
   security: {
     /** IPs and CIDRs (v4 and v6). Empty allows every source. */
     allowedIPs: string[];
+    /**
+     * Load balancers and reverse proxies (IPs and CIDRs) whose X-Forwarded-For is believed. Empty
+     * trusts none: the client's address is the connection's.
+     */
+    trustedProxies: string[];
   };
   tls: {
     enabled: boolean;

@@ -139,10 +139,10 @@ export async function handleInference(
   req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams | undefined,
+  clientIp: string,
   t0: number,
 ): Promise<void> {
   const id = requestId();
-  const clientIp = req.socket.remoteAddress ?? "";
   const ua = req.headers["user-agent"] ?? "";
   const ctx: Ctx = {
     id,

@@ -58,6 +58,7 @@ export async function handleModels(
   req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams | undefined,
+  clientIp: string,
   t0: number,
 ): Promise<void> {
   req.resume();
@@ -75,7 +76,7 @@ export async function handleModels(
     return fail("unavailable", "Authentication is temporarily unavailable; retry shortly.");
   }
   if (!principal) return fail("unauthorized", "Invalid API key.");
-  const refusal = checkPrincipal(principal, req.socket.remoteAddress ?? "", Date.now());
+  const refusal = checkPrincipal(principal, clientIp, Date.now());
   if (refusal) return fail(refusal.kind, refusal.message);
   const seen = new Set<string>();
   const models: { id: string; owner: string }[] = [];

@@ -13,6 +13,7 @@ import { handleInference } from "../facade/inference.js";
 import { handleModels } from "../facade/models.js";
 import { matchRoute } from "../facade/routes.js";
 import { createAllowlist } from "./allowlist.js";
+import type { ClientIpResolver } from "./client-ip.js";
 import type { StaticFiles } from "./static.js";
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -29,6 +30,8 @@ export interface ServerDeps {
   facade: FacadeDeps;
   /** The Connect adapter for the Admin API. */
   admin: NodeHandler;
+  /** The client's address (the connection's, or X-Forwarded-For's from a trusted proxy). */
+  clientIp: ClientIpResolver;
   ready: () => Promise<ReadyCheck[]>;
   metrics?: () => Promise<{ contentType: string; body: string }>;
   ui?: StaticFiles;
@@ -88,8 +91,9 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
 
   const onRequest: NodeHandler = (req, res) => {
     const t0 = performance.now();
+    const ip = deps.clientIp(req);
     // The allowlist comes before anything else, authentication included, on every route.
-    if (!allowed(req.socket.remoteAddress ?? "")) {
+    if (!allowed(ip)) {
       req.resume();
       return json(res, 403, {
         error: { message: "Source address not allowed.", type: "forbidden", code: "ip_not_allowed" },
@@ -106,8 +110,8 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
       const work =
         route.kind === "inference"
-          ? handleInference(deps.facade, route, req, res, query, t0)
-          : handleModels(deps.facade, route.family, req, res, query, t0);
+          ? handleInference(deps.facade, route, req, res, query, ip, t0)
+          : handleModels(deps.facade, route.family, req, res, query, ip, t0);
       handlers++;
       work.then(handlerDone, (err: unknown) => {
         handlerDone();
@@ -169,7 +173,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
 
   // HTTP/2 streams carry only the Admin API (gRPC needs HTTP/2); everything else speaks HTTP/1.1.
   const onH2Request = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
-    if (!allowed(req.socket.remoteAddress ?? "")) {
+    if (!allowed(deps.clientIp(req))) {
       res.writeHead(403, { "content-type": "application/json" });
       return void res.end(
         JSON.stringify({ error: { message: "Source address not allowed.", type: "forbidden" } }),
