@@ -254,6 +254,27 @@ describe("the live hub", () => {
     expect(hub.watchers()).toBe(0);
     await hub.close();
   });
+
+  it("on close, hands each subscriber what it holds, missed count included, then ends its feed", async () => {
+    const hub = createLiveHub({
+      bufferSize: 2,
+      logger: createLogger({ level: "silent", requests: false, includePrompts: false }),
+    });
+    const feed = hub.watch({}, new AbortController().signal)[Symbol.asyncIterator]();
+    const show = (e: IteratorResult<LiveEvent>) =>
+      e.done ? "done" : "record" in e.value ? e.value.record.id : `missed ${e.value.missed}`;
+    for (const id of ["r1", "r2", "r3"]) hub.publish(rec(id));
+    await hub.close();
+    // Published after close: not on the feed.
+    hub.publish(rec("late"));
+    const seen: string[] = [];
+    for (let e = await feed.next(); ; e = await feed.next()) {
+      seen.push(show(e));
+      if (e.done) break;
+    }
+    expect(seen).toEqual(["missed 1", "r2", "r3", "done"]);
+    expect(hub.watchers()).toBe(0);
+  });
 });
 
 describe("gwctl requests --follow --output json", () => {

@@ -69,7 +69,14 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   const allowed = createAllowlist(config.security.allowedIPs);
   let inflight = 0;
   let draining = false;
-  const idleWaiters: (() => void)[] = [];
+  // HTTP/2 sessions (gRPC clients of the Admin API), so shutdown can send them GOAWAY and end them.
+  const sessions = new Set<http2.ServerHttp2Session>();
+  /** Resolved once no HTTP/1.1 request is in flight and every HTTP/2 session has closed. */
+  const drainWaiters: (() => void)[] = [];
+  const drained = (): boolean => inflight === 0 && sessions.size === 0;
+  const checkDrained = (): void => {
+    if (draining && drained()) while (drainWaiters.length) drainWaiters.shift()!();
+  };
 
   // Façade handlers still running. A handler whose connection shutdown cut off goes on until its
   // pending call (limit check, upstream) returns, and only then stamps its usage record.
@@ -80,12 +87,12 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     if (handlers === 0) while (handlerWaiters.length) handlerWaiters.shift()!();
   };
 
-  /** Counts a request (HTTP/1.1 or an HTTP/2 stream) until its response closes. */
-  function track(res: { once(event: "close", listener: () => void): unknown }): void {
+  /** Counts an HTTP/1.1 request until its response closes. (HTTP/2 calls keep their session open.) */
+  function track(res: ServerResponse): void {
     inflight++;
     res.once("close", () => {
       inflight--;
-      if (inflight === 0) while (idleWaiters.length) idleWaiters.shift()!();
+      checkDrained();
     });
   }
 
@@ -179,10 +186,8 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
         JSON.stringify({ error: { message: "Source address not allowed.", type: "forbidden" } }),
       );
     }
-    if (req.url.startsWith(ADMIN_PREFIX)) {
-      track(res);
+    if (req.url.startsWith(ADMIN_PREFIX))
       return deps.admin(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-    }
     res.writeHead(404, { "content-type": "application/json" });
     res.end(
       JSON.stringify({ error: { message: "Only the Admin API is served over HTTP/2.", type: "not_found" } }),
@@ -261,11 +266,14 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     });
   }
   listener.on("error", (err) => logger.error({ err: err.message }, "listener error"));
-  // HTTP/2 sessions (gRPC clients of the Admin API), so shutdown can send them GOAWAY and end them.
-  const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+    session.once("close", () => {
+      sessions.delete(session);
+      checkDrained();
+    });
+    // A connection accepted before shutdown may only now have become a session.
+    if (draining) session.close();
   });
 
   return {
@@ -283,21 +291,14 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       closeH1Connections(false);
       // GOAWAY: a session takes no new streams, and closes once those under way have finished and
-      // their last frames are out.
-      const sessionsClosed = [...sessions].map(
-        (session) =>
-          new Promise<void>((resolve) => {
-            // Not close(callback): a session the client already sent GOAWAY is closing, and
-            // close() would ignore the callback.
-            session.once("close", resolve);
-            session.close();
-          }),
-      );
-      const drained = Promise.all([
-        inflight > 0 ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : undefined,
-        ...sessionsClosed,
-      ]);
-      await Promise.race([drained, new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+      // their last frames are out. (A session its client already sent GOAWAY is closing anyway.)
+      for (const session of sessions) session.close();
+      if (!drained()) {
+        await Promise.race([
+          new Promise<void>((resolve) => drainWaiters.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
       closeH1Connections(true);
       for (const session of sessions) session.destroy();
       await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);

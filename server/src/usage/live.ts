@@ -77,6 +77,8 @@ export function createLiveHub(opts: {
   let closed = false;
 
   function deliver(rec: UsageRecord): void {
+    // Closed: the feeds are ending, and are handed what they hold, but nothing more.
+    if (closed) return;
     for (const w of watchers) {
       if (!matches(w.filter, rec)) continue;
       if (w.queue.length >= bufferSize) {
@@ -165,7 +167,8 @@ export function createLiveHub(opts: {
       else signal.addEventListener("abort", onAbort);
       async function* events(): AsyncGenerator<LiveEvent> {
         try {
-          while (!signal.aborted && !closed) {
+          // Once the hub closes, what is queued (and the count of what was missed) still goes out.
+          while (!signal.aborted && (!closed || w.missed > 0 || w.queue.length > 0)) {
             if (w.missed > 0) {
               const missed = w.missed;
               w.missed = 0;
