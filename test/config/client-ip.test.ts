@@ -63,5 +63,6 @@ describe("forwardedAddress", () => {
     expect(forwardedAddress("")).toBeUndefined();
     expect(forwardedAddress("[2001:db8::1")).toBeUndefined();
     expect(forwardedAddress("example.com")).toBeUndefined();
+    expect(forwardedAddress("fe80::1%eth0")).toBeUndefined();
   });
 });

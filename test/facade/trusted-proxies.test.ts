@@ -6,7 +6,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { createAdminClient, type AdminClient } from "../../sdk/index.js";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService, createAdminClient, type AdminClient } from "../../sdk/index.js";
+import { bearer } from "../helpers/bearer.js";
 import { waitForRecords } from "./harness.js";
 
 // The tests connect from 127.0.0.1: that is "the load balancer".
@@ -89,9 +92,26 @@ describe("X-Forwarded-For from a trusted proxy", () => {
     });
     const instanceId = `xff-audit-${randomUUID().slice(0, 8)}`;
     await admin.createInstance({ instanceId });
+    // gRPC, over HTTP/2, from the same trusted proxy.
+    const grpc = createClient(
+      AdminService,
+      createGrpcTransport({
+        baseUrl: behindProxy.url,
+        interceptors: [
+          bearer(behindProxy.adminToken),
+          (next) => (req) => {
+            req.header.set("x-forwarded-for", `${OUTSIDER}, ${CLIENT}`);
+            return next(req);
+          },
+        ],
+      }),
+    );
+    const grpcInstanceId = `xff-grpc-${randomUUID().slice(0, 8)}`;
+    await grpc.createInstance({ instanceId: grpcInstanceId });
     const { events } = await behindProxy.admin.listAuditEvents({});
-    const created = events.find((e) => e.resource.includes(instanceId));
-    expect(created?.clientIp).toBe(CLIENT);
+    const addressOf = (id: string) => events.find((e) => e.resource.includes(id))?.clientIp;
+    expect(addressOf(instanceId)).toBe(CLIENT);
+    expect(addressOf(grpcInstanceId)).toBe(CLIENT);
   });
 });
 

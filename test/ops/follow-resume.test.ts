@@ -1,7 +1,8 @@
 // `gwctl requests --follow` through a restart of the gateway, as in a rolling deploy: when the
-// gateway shuts down, the feed ends with Unavailable, and gwctl says so on stderr, reconnects
-// once the address answers again (here a new gateway on the same port and database), and goes on
-// printing records. stdout holds only the records.
+// gateway shuts down, the feed ends with Unavailable (or, when its process dies, the connection
+// drops), and gwctl says so on stderr, reconnects once the address answers again (here a new
+// gateway on the same port and database), and goes on printing records. stdout holds only the
+// records.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
@@ -10,7 +11,8 @@ import { buildBinaries, startGwctl } from "../cli/harness.js";
 import { issueKey } from "../facade/harness.js";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { at, chat, gwctlTarget, waitFor, waitForWatchers } from "./harness.js";
+import { createAdminClient } from "../../sdk/index.js";
+import { at, chat, gwctlTarget, spawnKeygate, waitFor, waitForWatchers } from "./harness.js";
 
 let db: ScratchDatabase;
 const gateways: TestGateway[] = [];
@@ -85,5 +87,53 @@ describe("gwctl requests --follow", () => {
     }
     expect(await exited, err).toBe(0);
     expect(err).not.toContain(adminToken);
+  });
+
+  it("reconnects after the gateway's process dies without shutting down", async () => {
+    const port = await freePort();
+    const adminToken = `kg_admin_test_${randomBytes(16).toString("hex")}`;
+    const masterKey = randomBytes(32).toString("base64");
+    const crashing = await spawnKeygate({ config: {}, databaseUrl: db.url, port, adminToken, masterKey });
+    try {
+      const key = await issueKey(createAdminClient({ baseUrl: crashing.url, token: adminToken }));
+      const child = startGwctl(gwctlTarget(crashing.url, adminToken), [
+        "requests",
+        "--follow",
+        "--instance",
+        key.instanceId,
+        "--output",
+        "json",
+      ]);
+      const out: string[] = [];
+      let err = "";
+      child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
+      createInterface({ input: child.stdout! }).on("line", (l) => out.push(l));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      try {
+        await waitForWatchers(crashing.url, 1);
+        crashing.child.kill("SIGKILL");
+        await crashing.exited;
+        await waitFor("gwctl to report the interruption", () =>
+          err.includes("feed interrupted") ? true : undefined,
+        );
+
+        const second = await startTestGateway({
+          databaseUrl: db.url,
+          adminToken,
+          env: { KEYGATE_PORT: String(port), KEYGATE_MASTER_KEY: masterKey },
+        });
+        gateways.push(second);
+        await waitForWatchers(second.url, 1);
+        const after = await chat(second.url, key.secret, "echo-1", "after the crash");
+        await waitFor("the record", () => (out.length >= 1 ? true : undefined));
+        expect(out.map((l) => at(JSON.parse(l) as unknown, "record", "id"))).toEqual([after.id]);
+        expect(err).toContain("feed resumed");
+      } finally {
+        child.kill("SIGINT");
+      }
+      expect(await exited, err).toBe(0);
+    } finally {
+      await crashing.stop();
+    }
   });
 });

@@ -209,22 +209,27 @@ export async function spawnKeygate(opts: {
   config: Record<string, unknown>;
   databaseUrl?: string;
   env?: Record<string, string>;
+  /** Fixed values instead of a free port and fresh secrets (to restart "the same" gateway). */
+  port?: number;
+  adminToken?: string;
+  masterKey?: string;
 }): Promise<KeygateProcess> {
   await ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), "keygate-ops-"));
   const configFile = join(dataDir, "config.json");
   writeFileSync(configFile, JSON.stringify(opts.config, null, 2));
-  const adminToken = `kg_admin_ops_${randomBytes(16).toString("hex")}`;
+  const adminToken = opts.adminToken ?? `kg_admin_ops_${randomBytes(16).toString("hex")}`;
+  const port = String(opts.port ?? 0);
   const child = spawn(
     process.execPath,
-    ["server/bin/keygate.js", "serve", "--port", "0", "--host", "127.0.0.1", "--config", configFile],
+    ["server/bin/keygate.js", "serve", "--port", port, "--host", "127.0.0.1", "--config", configFile],
     {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
         KEYGATE_DATA_DIR: dataDir,
         KEYGATE_ADMIN_TOKEN: adminToken,
-        KEYGATE_MASTER_KEY: randomBytes(32).toString("base64"),
+        KEYGATE_MASTER_KEY: opts.masterKey ?? randomBytes(32).toString("base64"),
         ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
         ...opts.env,
       },

@@ -66,7 +66,7 @@ function filterOf(flags: RequestsFlags) {
   };
 }
 
-/** Waits between attempts to resume an interrupted feed: 0.5 s, doubling up to 5 s. */
+/** Waits between attempts to resume an interrupted feed: 0.5, 1 and 2 s, then 5 s each time. */
 const RESUME_DELAYS_MS = [500, 1_000, 2_000, 5_000];
 
 /**

@@ -32,7 +32,10 @@ export function forwardedAddress(entry: string): string | undefined {
     const colon = s.indexOf(":");
     if (colon >= 0) s = s.slice(0, colon);
   }
-  const valid = s.includes(":") ? ipaddr.IPv6.isValid(s) : ipaddr.IPv4.isValidFourPartDecimal(s);
+  // A zone ("fe80::1%eth0") names an interface on the proxy's machine, not a client.
+  const valid = s.includes(":")
+    ? !s.includes("%") && ipaddr.IPv6.isValid(s)
+    : ipaddr.IPv4.isValidFourPartDecimal(s);
   // process() turns an IPv4-mapped IPv6 address into IPv4, as sockets report IPv4 clients.
   return valid ? ipaddr.process(s).toString() : undefined;
 }
