@@ -84,6 +84,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // SIGHUP reloads renewed TLS certificate files (and no longer ends the process).
+  process.on("SIGHUP", () => void gw.reloadTls());
 }
 
 /**
@@ -131,6 +133,9 @@ function runPrimary(config: Awaited<ReturnType<typeof loadConfig>>): void {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  process.on("SIGHUP", () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGHUP");
+  });
 }
 
 const program = new Command("keygate")

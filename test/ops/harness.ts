@@ -249,7 +249,7 @@ export async function spawnKeygate(opts: {
   const url = await new Promise<string>((resolve, reject) => {
     lines.on("line", (line) => {
       out.push(line);
-      const m = /^keygate \S+ listening on (http:\/\/127\.0\.0\.1:\d+)\s*$/.exec(line);
+      const m = /^keygate \S+ listening on (https?:\/\/127\.0\.0\.1:\d+)\s*$/.exec(line);
       if (m) resolve(m[1]!);
     });
     child.once("error", reject);

@@ -1,6 +1,5 @@
 // keygate serving TLS itself (tls.enabled): one port where ALPN sends gRPC clients to HTTP/2 and
 // everything else to HTTP/1.1, with the same timeouts and the same shutdown as in cleartext.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { issueKey } from "../facade/harness.js";
 import { startFakeUpstream, type FakeUpstream } from "../fakes/server.js";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { selfSignedCertificate } from "../helpers/certificate.js";
 import { sendAndReadUntilClosed } from "../helpers/raw-socket.js";
 import { bearer } from "../helpers/bearer.js";
 
@@ -35,15 +35,8 @@ function adminOf(g: TestGateway): AdminClient {
 }
 
 beforeAll(async () => {
-  // A throwaway self-signed certificate for 127.0.0.1, made with the system's openssl.
   dir = mkdtempSync(join(tmpdir(), "keygate-tls-"));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  execFileSync("openssl", [
-    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-    ...["-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
-    ...["-addext", "subjectAltName=IP:127.0.0.1"],
-  ]);
+  const { cert, key } = selfSignedCertificate(dir, "gateway");
   ca = readFileSync(cert);
   tlsConfig = { enabled: true, cert, key };
   agent = new Agent({ connect: { ca } });

@@ -14,6 +14,7 @@ import { handleModels } from "../facade/models.js";
 import { matchRoute } from "../facade/routes.js";
 import { createAllowlist } from "./allowlist.js";
 import type { ClientIpResolver } from "./client-ip.js";
+import { createTlsReloader, type TlsReloader, type TlsReloadResult } from "./tls-reload.js";
 import type { StaticFiles } from "./static.js";
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -42,6 +43,8 @@ export interface GatewayServer {
   /** Stops accepting, waits up to graceMs for in-flight requests, then closes connections. */
   close(graceMs: number): Promise<void>;
   inflight(): number;
+  /** Loads the TLS certificate and key files again if they changed (SIGHUP). */
+  reloadTls(): Promise<TlsReloadResult>;
 }
 
 const ADMIN_PREFIX = "/keygate.v1.AdminService/";
@@ -209,11 +212,13 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   let closeH1Connections: (all: boolean) => void;
   let h2: http2.Http2Server | http2.Http2SecureServer;
 
+  let tlsReloader: TlsReloader | undefined;
   if (config.tls.enabled) {
+    const files = { cert: config.tls.cert!, key: config.tls.key! };
+    const serving = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
     const secure = http2.createSecureServer({
       allowHTTP1: true,
-      cert: readFileSync(config.tls.cert!),
-      key: readFileSync(config.tls.key!),
+      ...serving,
       // HTTP/2 carries only the Admin API's gRPC. A client that also speaks HTTP/1.1 (curl,
       // browsers, SDKs with HTTP/2 on) gets HTTP/1.1, where everything is served; gRPC clients
       // offer only h2.
@@ -238,6 +243,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     );
     h2 = secure;
     listener = secure;
+    tlsReloader = createTlsReloader(secure, files, serving, logger);
   } else {
     const h1 = http.createServer(h1Options, onRequest);
     // This server never listens itself: the sniffing listener below hands it its connections. Node
@@ -288,6 +294,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     },
     async close(graceMs) {
       draining = true;
+      tlsReloader?.stop();
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       closeH1Connections(false);
       // GOAWAY: a session takes no new streams, and closes once those under way have finished and
@@ -312,5 +319,6 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       }
     },
     inflight: () => inflight,
+    reloadTls: () => tlsReloader?.reload() ?? Promise.resolve("off"),
   };
 }
