@@ -187,6 +187,8 @@ export async function startGateway(config: KeygateConfig, logger: Logger): Promi
     dropped: () => recorder.stats().dropped,
     breakerStates: () => breakers.all().map((b) => ({ provider: b.provider, state: b.view.state })),
     watchers: () => live.watchers(),
+    // The server is created further down; a scrape needs it to be listening anyway.
+    ...(config.tls.enabled ? { tlsExpiresAt: () => server.tlsExpiresAt() } : {}),
   });
   const seedSpend = (scopeId: string, _window: string, since: Date): Promise<number> =>
     spendSince(db, scopeId, since);

@@ -273,6 +273,8 @@ describe("label cardinality", () => {
     expect(sumOf(exp, "keygate_requests_total", { instance: "_other" })).toBe(2);
     expect(sumOf(exp, "keygate_tokens_total", { instance: "_other", kind: "input" })).toBe(20);
     expect(sumOf(exp, "keygate_requests_total", { model: "_other" })).toBe(2);
+    // Without TLS there is no certificate to report.
+    expect(samples(exp, "keygate_tls_certificate_expiry_timestamp_seconds")).toEqual([]);
     expect(sumOf(exp, "keygate_cost_usd_total")).toBeCloseTo(8 * 0.5, 12);
     expect(sumOf(exp, "keygate_requests_total")).toBe(8);
 

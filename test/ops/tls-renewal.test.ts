@@ -1,11 +1,13 @@
 // A renewed certificate is picked up without a restart: `keygate serve` reloads the files on
-// SIGHUP (and checks them every minute), new connections get the new certificate, and a pair that
-// does not load leaves the previous one serving, with an error in the log that quotes no key.
+// SIGHUP (and checks them every minute), new connections get the new certificate, /metrics reports
+// its expiry, and a pair that does not load leaves the previous one serving, with an error in the
+// log that quotes no key.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { X509Certificate } from "node:crypto";
+import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selfSignedCertificate } from "../helpers/certificate.js";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
@@ -20,7 +22,8 @@ let db: ScratchDatabase;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "keygate-tls-renewal-"));
   first = selfSignedCertificate(dir, "first");
-  second = selfSignedCertificate(dir, "second");
+  // The renewed certificate expires a day later than the first.
+  second = selfSignedCertificate(dir, "second", 2);
   db = await createScratchDatabase();
 });
 afterAll(async () => {
@@ -29,6 +32,21 @@ afterAll(async () => {
 });
 
 const fingerprint = (certFile: string): string => new X509Certificate(readFileSync(certFile)).fingerprint256;
+const notAfter = (certFile: string): number =>
+  Math.floor(Date.parse(new X509Certificate(readFileSync(certFile)).validTo) / 1000);
+
+/** keygate_tls_certificate_expiry_timestamp_seconds from the gateway's /metrics. */
+async function expiryMetric(url: string): Promise<number | undefined> {
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  try {
+    const res = await request(`${url}/metrics`, { dispatcher: agent });
+    const text = await res.body.text();
+    const m = /^keygate_tls_certificate_expiry_timestamp_seconds (\d+)$/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } finally {
+    await agent.close();
+  }
+}
 
 /** The fingerprint of the certificate a new connection to `url` is given. */
 function served(url: string): Promise<string> {
@@ -56,11 +74,13 @@ describe("TLS certificate renewal", () => {
     const gw = await startTestGateway({ databaseUrl: db.url, config: { tls: { enabled: true, ...files } } });
     try {
       expect(await served(gw.url)).toBe(fingerprint(first.cert));
+      expect(await expiryMetric(gw.url)).toBe(notAfter(first.cert));
       expect(await gw.gateway.reloadTls()).toBe("unchanged");
 
       install("in-process", second);
       expect(await gw.gateway.reloadTls()).toBe("reloaded");
       expect(await served(gw.url)).toBe(fingerprint(second.cert));
+      expect(await expiryMetric(gw.url)).toBe(notAfter(second.cert));
 
       // A certificate with a key that is not its own.
       copyFileSync(first.key, files.key);

@@ -45,6 +45,8 @@ export interface GatewayServer {
   inflight(): number;
   /** Loads the TLS certificate and key files again if they changed (SIGHUP). */
   reloadTls(): Promise<TlsReloadResult>;
+  /** When the served TLS certificate expires (epoch ms); undefined without TLS. */
+  tlsExpiresAt(): number | undefined;
 }
 
 const ADMIN_PREFIX = "/keygate.v1.AdminService/";
@@ -320,5 +322,6 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     },
     inflight: () => inflight,
     reloadTls: () => tlsReloader?.reload() ?? Promise.resolve("off"),
+    tlsExpiresAt: () => tlsReloader?.expiresAt(),
   };
 }

@@ -14,12 +14,16 @@ export const TLS_CHECK_INTERVAL_MS = 60_000;
 
 export interface TlsReloader {
   reload(): Promise<TlsReloadResult>;
+  /** When the served certificate expires (epoch ms), for the metric operators alert on. */
+  expiresAt(): number | undefined;
   stop(): void;
 }
 
-function expiry(cert: Buffer): string | undefined {
+/** The certificate's notAfter (epoch ms); the first certificate of a chain is the server's own. */
+function expiry(cert: Buffer): number | undefined {
   try {
-    return new X509Certificate(cert).validTo;
+    const at = Date.parse(new X509Certificate(cert).validTo);
+    return Number.isNaN(at) ? undefined : at;
   } catch {
     return undefined;
   }
@@ -32,6 +36,7 @@ export function createTlsReloader(
   logger: Logger,
 ): TlsReloader {
   let current = serving;
+  let expiresAt = expiry(serving.cert);
   // One reload at a time: SIGHUP during the minute's check waits for it.
   let running: Promise<TlsReloadResult> | undefined;
 
@@ -56,7 +61,11 @@ export function createTlsReloader(
       return "failed";
     }
     current = { cert, key };
-    logger.info({ cert: files.cert, validTo: expiry(cert) }, "TLS certificate reloaded");
+    expiresAt = expiry(cert);
+    logger.info(
+      { cert: files.cert, validTo: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString() },
+      "TLS certificate reloaded",
+    );
     return "reloaded";
   }
 
@@ -66,5 +75,5 @@ export function createTlsReloader(
   };
   const timer = setInterval(() => void reload(), TLS_CHECK_INTERVAL_MS);
   timer.unref();
-  return { reload, stop: () => clearInterval(timer) };
+  return { reload, expiresAt: () => expiresAt, stop: () => clearInterval(timer) };
 }

@@ -17,6 +17,8 @@ export interface MetricSources {
   dropped: () => number;
   breakerStates: () => { provider: string; state: "closed" | "open" | "half_open" }[];
   watchers: () => number;
+  /** When the served TLS certificate expires (epoch ms); absent without TLS. */
+  tlsExpiresAt?: () => number | undefined;
 }
 
 function boundedLabel(max: number): (v: string) => string {
@@ -119,6 +121,19 @@ export function createMetrics(
       this.set(src.watchers());
     },
   });
+  const tlsExpiresAt = src.tlsExpiresAt;
+  // Registered only with TLS: an unlabelled gauge always has a value, and 0 would read as expired.
+  if (tlsExpiresAt) {
+    new Gauge({
+      name: "keygate_tls_certificate_expiry_timestamp_seconds",
+      help: "When the TLS certificate being served expires (Unix time).",
+      registers: [registry],
+      collect() {
+        const at = tlsExpiresAt();
+        if (at !== undefined) this.set(Math.floor(at / 1000));
+      },
+    });
+  }
   new Gauge({
     name: "keygate_breaker_state",
     help: "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
