@@ -5,14 +5,13 @@
 // records.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildBinaries, startGwctl } from "../cli/harness.js";
+import { buildBinaries } from "../cli/harness.js";
 import { issueKey } from "../facade/harness.js";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/admin-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { createAdminClient } from "../../sdk/index.js";
-import { at, chat, gwctlTarget, spawnKeygate, waitFor, waitForWatchers } from "./harness.js";
+import { at, chat, followWithGwctl, spawnKeygate, waitFor, waitForWatchers } from "./harness.js";
 
 let db: ScratchDatabase;
 const gateways: TestGateway[] = [];
@@ -51,19 +50,8 @@ describe("gwctl requests --follow", () => {
 
     const first = await start();
     const key = await issueKey(first.admin);
-    const child = startGwctl(gwctlTarget(first.url, adminToken), [
-      "requests",
-      "--follow",
-      "--instance",
-      key.instanceId,
-      "--output",
-      "json",
-    ]);
-    const out: string[] = [];
-    let err = "";
-    child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
-    createInterface({ input: child.stdout! }).on("line", (l) => out.push(l));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const feed = followWithGwctl(first.url, adminToken, key.instanceId);
+    const { out, err } = feed;
     try {
       await waitForWatchers(first.url, 1);
       const before = await chat(first.url, key.secret, "echo-1", "before the restart");
@@ -71,9 +59,9 @@ describe("gwctl requests --follow", () => {
 
       await first.close();
       await waitFor("gwctl to report the interruption", () =>
-        err.includes("feed interrupted") ? true : undefined,
+        err().includes("feed interrupted") ? true : undefined,
       );
-      expect(err).toContain("shutting down");
+      expect(err()).toContain("shutting down");
 
       const second = await start();
       await waitForWatchers(second.url, 1);
@@ -81,12 +69,12 @@ describe("gwctl requests --follow", () => {
       await waitFor("the second record", () => (out.length >= 2 ? true : undefined));
 
       expect(out.map((l) => at(JSON.parse(l) as unknown, "record", "id"))).toEqual([before.id, after.id]);
-      expect(err).toContain("feed resumed");
+      expect(err()).toContain("feed resumed");
     } finally {
-      child.kill("SIGINT");
+      feed.child.kill("SIGINT");
     }
-    expect(await exited, err).toBe(0);
-    expect(err).not.toContain(adminToken);
+    expect(await feed.exited, err()).toBe(0);
+    expect(err()).not.toContain(adminToken);
   });
 
   it("reconnects after the gateway's process dies without shutting down", async () => {
@@ -96,25 +84,14 @@ describe("gwctl requests --follow", () => {
     const crashing = await spawnKeygate({ config: {}, databaseUrl: db.url, port, adminToken, masterKey });
     try {
       const key = await issueKey(createAdminClient({ baseUrl: crashing.url, token: adminToken }));
-      const child = startGwctl(gwctlTarget(crashing.url, adminToken), [
-        "requests",
-        "--follow",
-        "--instance",
-        key.instanceId,
-        "--output",
-        "json",
-      ]);
-      const out: string[] = [];
-      let err = "";
-      child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
-      createInterface({ input: child.stdout! }).on("line", (l) => out.push(l));
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      const feed = followWithGwctl(crashing.url, adminToken, key.instanceId);
+      const { out, err } = feed;
       try {
         await waitForWatchers(crashing.url, 1);
         crashing.child.kill("SIGKILL");
         await crashing.exited;
         await waitFor("gwctl to report the interruption", () =>
-          err.includes("feed interrupted") ? true : undefined,
+          err().includes("feed interrupted") ? true : undefined,
         );
 
         const second = await startTestGateway({
@@ -127,11 +104,11 @@ describe("gwctl requests --follow", () => {
         const after = await chat(second.url, key.secret, "echo-1", "after the crash");
         await waitFor("the record", () => (out.length >= 1 ? true : undefined));
         expect(out.map((l) => at(JSON.parse(l) as unknown, "record", "id"))).toEqual([after.id]);
-        expect(err).toContain("feed resumed");
+        expect(err()).toContain("feed resumed");
       } finally {
-        child.kill("SIGINT");
+        feed.child.kill("SIGINT");
       }
-      expect(await exited, err).toBe(0);
+      expect(await feed.exited, err()).toBe(0);
     } finally {
       await crashing.stop();
     }

@@ -11,6 +11,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { AdminClient, RequestRecord } from "../../sdk/index.js";
 import { createTestDatabase, postgresUrl, type TestDatabase } from "../helpers/pg.js";
 import { ROOT, ensureBuilt } from "../helpers/replicas.js";
+import { startGwctl } from "../cli/harness.js";
 import { parseExposition, type Exposition } from "./prom.js";
 
 export interface Reply {
@@ -286,6 +287,39 @@ export function gwctlTarget(
   token: string,
 ): { url: string; token: string; dataDir: string; close(): Promise<void> } {
   return { url, token, dataDir: "", close: async () => {} };
+}
+
+/** A running `gwctl requests --follow --output json`: its stdout lines as they come, and its stderr. */
+export interface GwctlFeed {
+  child: ChildProcess;
+  /** One JSON record per line. */
+  out: string[];
+  err(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `gwctl requests --follow --instance <instanceId> [...args] --output json` against `url`. */
+export function followWithGwctl(
+  url: string,
+  token: string,
+  instanceId: string,
+  args: string[] = [],
+): GwctlFeed {
+  const child = startGwctl(gwctlTarget(url, token), [
+    "requests",
+    "--follow",
+    "--instance",
+    instanceId,
+    ...args,
+    "--output",
+    "json",
+  ]);
+  const out: string[] = [];
+  let err = "";
+  child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
+  createInterface({ input: child.stdout! }).on("line", (l) => out.push(l));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, out, err: () => err, exited };
 }
 
 /** Walks into parsed JSON without `any`. */

@@ -2,20 +2,19 @@
 // delivers every completed request's record, filtered by instance, model and status class; a
 // subscriber that stops reading is told what it missed and never holds requests up; and
 // `gwctl requests --follow --output json` prints each record as it arrives.
-import { createInterface } from "node:readline";
 import { request } from "undici";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../server/src/log/logger.js";
 import { createLiveHub, type LiveEvent } from "../../server/src/usage/live.js";
 import type { UsageRecord } from "../../server/src/usage/record.js";
-import { buildBinaries, startGwctl } from "../cli/harness.js";
+import { buildBinaries } from "../cli/harness.js";
 import { MODELS, startFacade, type FacadeEnv } from "../facade/harness.js";
 import {
   at,
   freshDatabase,
   chat,
   follow,
-  gwctlTarget,
+  followWithGwctl,
   instanceWithKey,
   waitFor,
   waitForWatchers,
@@ -280,24 +279,7 @@ describe("the live hub", () => {
 describe("gwctl requests --follow --output json", () => {
   it("prints each record as one JSON line as it arrives; --errors prints only failures", async () => {
     const k = await instanceWithKey(env.admin, { prefix: "live-cli" });
-    const target = gwctlTarget(env.gw.url, env.gw.adminToken);
-    const lines = (args: string[]) => {
-      const child = startGwctl(target, [
-        "requests",
-        "--follow",
-        "--instance",
-        k.instanceId,
-        ...args,
-        "--output",
-        "json",
-      ]);
-      const out: string[] = [];
-      let err = "";
-      child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
-      createInterface({ input: child.stdout! }).on("line", (l) => out.push(l));
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      return { child, out, err: () => err, exited };
-    };
+    const lines = (args: string[]) => followWithGwctl(env.gw.url, env.gw.adminToken, k.instanceId, args);
     const everything = lines([]);
     const errors = lines(["--errors"]);
     try {
