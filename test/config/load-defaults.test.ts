@@ -49,6 +49,7 @@ describe("built-in defaults", () => {
       tls: { enabled: false },
       logging: { level: "info", requests: true, includePrompts: false },
       pricing: {},
+      budgets: { unpricedModels: "refuse" },
       usage: { queueLimit: 100000, batchSize: 200, flushIntervalMs: 25 },
       capture: { retentionDays: 7, maxBodyBytes: 1024 * 1024 },
     };

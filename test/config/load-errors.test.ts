@@ -84,6 +84,12 @@ describe("invalid values", () => {
     ]);
   });
 
+  it("lists what budgets.unpricedModels accepts", () => {
+    expect(problems({ budgets: { unpricedModels: "ignore" } })).toEqual([
+      "budgets.unpricedModels: must be one of refuse, allow",
+    ]);
+  });
+
   it("reports unknown sections and misspelt keys", () => {
     expect(problems({ rateLimits: {}, providers: { a: { ...anthropic, apikey: "k" } } })).toEqual([
       "rateLimits: unknown section",

@@ -65,6 +65,11 @@ export interface FakeUpstream {
   expectCredential(family: WireFamily, value: string | undefined): void;
   setUsage(family: WireFamily, usage: UsageInput): void;
   setModels(family: WireFamily, models: string[]): void;
+  /**
+   * The model name answers report for a requested model (OpenAI answers `gpt-4o` with a dated
+   * snapshot's name, and OpenAI-compatible hosts with names of their own).
+   */
+  answerAs(family: WireFamily, requested: string, reported: string): void;
   /** Force this many tool calls on OpenAI chat and Anthropic messages; undefined = decide from the request. */
   toolCalls(count: number | undefined): void;
   /** Content pieces per streamed answer and the pause before every event after the first. */
@@ -92,6 +97,7 @@ interface Settings {
   usage: Record<WireFamily, FakeUsage>;
   models: Record<WireFamily, string[]>;
   credentials: Partial<Record<WireFamily, string>>;
+  reportedModels: Partial<Record<WireFamily, Record<string, string>>>;
   toolCalls: number | undefined;
   pieces: number;
   chunkDelayMs: number;
@@ -104,6 +110,7 @@ function defaultSettings(): Settings {
     usage: perFamily(() => ({ ...DEFAULT_USAGE })),
     models: perFamily((f) => [...DEFAULT_MODELS[f]]),
     credentials: {},
+    reportedModels: {},
     toolCalls: undefined,
     pieces: DEFAULT_PIECES,
     chunkDelayMs: 0,
@@ -240,7 +247,7 @@ export async function startFakeUpstream(opts: StartOptions = {}): Promise<FakeUp
       body,
       query,
       headers,
-      model,
+      model: settings.reportedModels[family.family]?.[model] ?? model,
       stream,
       usage: { ...settings.usage[family.family] },
       pieces: settings.pieces,
@@ -316,6 +323,9 @@ export async function startFakeUpstream(opts: StartOptions = {}): Promise<FakeUp
     },
     setModels(family, models) {
       settings.models[family] = [...models];
+    },
+    answerAs(family, requested, reported) {
+      (settings.reportedModels[family] ??= {})[requested] = reported;
     },
     toolCalls(count) {
       settings.toolCalls = count;

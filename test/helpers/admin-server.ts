@@ -58,6 +58,7 @@ export function testConfig(overrides: Partial<KeygateConfig> = {}, dataDir = "")
     tls: { enabled: false },
     logging: { level: "silent", requests: false, includePrompts: false },
     pricing: {},
+    budgets: { unpricedModels: "refuse" },
     usage: { queueLimit: 1000, batchSize: 100, flushIntervalMs: 50 },
     capture: { retentionDays: 7, maxBodyBytes: 1024 * 1024 },
   };

@@ -35,6 +35,7 @@ export function buildConfig(file: FileConfig, env: EnvSettings): KeygateConfig {
     tls: file.tls,
     logging: { ...logging, level: env.logLevel ?? logging.level },
     pricing: file.pricing,
+    budgets: file.budgets,
     usage: file.usage,
     capture: file.capture,
   };

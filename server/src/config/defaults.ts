@@ -16,6 +16,8 @@ export const DEFAULTS = {
   redis: { onOutage: "local", keyPrefix: "keygate:", commandTimeoutMs: 2_000 },
   logging: { level: "info", requests: true, includePrompts: false },
   // Small, frequent batches: serialising a large batch blocks the event loop long enough to show in p99.
+  // A model with no price would spend a USD budget without counting against it.
+  budgets: { unpricedModels: "refuse" },
   usage: { queueLimit: 100_000, batchSize: 200, flushIntervalMs: 25 },
   capture: { retentionDays: 7, maxBodyBytes: MiB },
   retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 30_000 },

@@ -214,6 +214,9 @@ export const SECTIONS = {
       }),
     )
     .default(() => ({})),
+  budgets: z
+    .strictObject({ unpricedModels: z.enum(["refuse", "allow"]).default(DEFAULTS.budgets.unpricedModels) })
+    .prefault({}),
   usage: z
     .strictObject({
       queueLimit: positiveInt.default(DEFAULTS.usage.queueLimit),

@@ -157,6 +157,13 @@ export interface KeygateConfig {
     logFile?: string;
     includePrompts: boolean;
   };
+  budgets: {
+    /**
+     * A request under a USD budget for a model with no known price: "refuse" (403) or "allow"
+     * (served and counted at $0, as its cost is unknown).
+     */
+    unpricedModels: "refuse" | "allow";
+  };
   /** Per-model price overrides, merged over the built-in table. */
   pricing: Record<string, PriceConfig>;
   usage: {

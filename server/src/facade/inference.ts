@@ -30,7 +30,8 @@ import { callUpstream, type UpstreamCall, type UpstreamHead } from "./upstream-c
 import { createCapture, type Capture } from "../usage/capture.js";
 import { requestId } from "../usage/request-id.js";
 import { redactSecrets } from "../secrets/redact.js";
-import { scopesForRequest, type Header, type LimitScope, type Ticket } from "../limits/index.js";
+import type { Header, Ticket } from "../limits/index.js";
+import { refusesUnpriced, scopesOf } from "./limit-scopes.js";
 
 type InferenceRoute = Extract<FacadeRoute, { kind: "inference" }>;
 type Obj = Record<string, unknown>;
@@ -74,18 +75,6 @@ const CHAT_API: Record<WireFamily, Api> = {
 
 /** Output tokens reserved (limits and budgets) for a request that sets no max_tokens. */
 const DEFAULT_OUTPUT_RESERVATION = 1024;
-
-function scopesOf(d: FacadeDeps, p: Principal): LimitScope[] {
-  return (p.limitScopes ??= scopesForRequest(
-    d.config.rateLimiting,
-    p.kind === "key"
-      ? { kind: "key", id: p.id, rate: p.rateLimit, budgets: p.budgets }
-      : { kind: "token", id: p.name, rate: p.rateLimit, budgets: p.budgets },
-    p.kind === "key"
-      ? { id: p.instanceId, rate: p.instanceRateLimit, budgets: p.instanceBudgets }
-      : undefined,
-  ));
-}
 
 function newRecord(
   id: string,
@@ -229,7 +218,7 @@ export async function handleInference(
     tag: typeof tagHeader === "string" && tagHeader ? tagHeader : principal.tag,
   });
   const translatable = TRANSLATABLE.has(route.api);
-  const usable = targets.filter((t) => translatable || servesApi(d.adapterFor(t.provider.type), route.api));
+  let usable = targets.filter((t) => translatable || servesApi(d.adapterFor(t.provider.type), route.api));
   if (usable.length === 0) {
     return refuse(
       "model_not_found",
@@ -250,11 +239,19 @@ export async function handleInference(
       cacheReadTokens: 0,
       cacheWriteTokens: 0,
     };
-    let maxCost: number | null = null;
-    for (const t of usable) {
-      const c = d.costFor(t.model, t.provider.type, worst);
-      if (c !== null && (maxCost === null || c > maxCost)) maxCost = c;
+    const costs = usable.map((t) => d.costFor(t.model, t.provider.type, worst));
+    // Under a USD budget, targets without a price are skipped (see refusesUnpriced).
+    if (costs.includes(null) && refusesUnpriced(d, scopes)) {
+      usable = usable.filter((_, i) => costs[i] !== null);
+      if (usable.length === 0)
+        return refuse(
+          "forbidden",
+          `The model '${model}' has no known price, so its cost cannot be counted against this key's USD budget. ` +
+            "The operator can set its price (the pricing section of the config).",
+        );
     }
+    let maxCost: number | null = null;
+    for (const c of costs) if (c !== null && (maxCost === null || c > maxCost)) maxCost = c;
     const adm = await d.limiter.admit({
       scopes,
       estimatedTokens: estimatedInput + estimatedOutput,
@@ -824,13 +821,23 @@ function finish(
   });
 }
 
+/**
+ * The price of the model the upstream reports serving, else of the model keygate asked it for (an
+ * upstream may answer with a name of its own that no price is listed under).
+ */
+function costOf(d: FacadeDeps, rec: UsageRecord, providerType: UpstreamProvider["type"]): number | null {
+  const cost = d.costFor(rec.servedModel || rec.requestedModel, providerType, rec);
+  const asked = rec.attempts.at(-1)?.model;
+  return cost === null && asked !== undefined && asked !== rec.servedModel
+    ? d.costFor(asked, providerType, rec)
+    : cost;
+}
+
 function settleAndRecord(d: FacadeDeps, ctx: Ctx): void {
   const rec = ctx.record;
   const { statusCode: status, errorClass } = rec;
   // A request refused before any upstream call consumed nothing: its cost is known to be 0.
-  rec.costUsd = ctx.providerType
-    ? d.costFor(rec.servedModel || rec.requestedModel, ctx.providerType, rec)
-    : 0;
+  rec.costUsd = ctx.providerType ? costOf(d, rec, ctx.providerType) : 0;
   if (ctx.ticket) {
     d.limiter.settle(ctx.ticket, {
       tokens: rec.inputTokens + rec.outputTokens + rec.cacheReadTokens + rec.cacheWriteTokens,

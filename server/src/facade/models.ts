@@ -7,6 +7,9 @@ import type { WireFamily } from "../providers/types.js";
 import type { FacadeDeps } from "./deps.js";
 import { sendError } from "./errors.js";
 import { presentedKey } from "./headers.js";
+import { refusesUnpriced, scopesOf } from "./limit-scopes.js";
+
+const NO_USAGE = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
 const DEMO_OWNER = "keygate-echo (demo provider)";
 
@@ -80,8 +83,10 @@ export async function handleModels(
   if (refusal) return fail(refusal.kind, refusal.message);
   const seen = new Set<string>();
   const models: { id: string; owner: string }[] = [];
+  const pricedOnly = refusesUnpriced(d, scopesOf(d, principal));
   for (const m of d.router().models()) {
     if (seen.has(m.id) || !principal.allowsModel(m.id)) continue;
+    if (pricedOnly && d.costFor(m.id, m.provider.type, NO_USAGE) === null) continue;
     seen.add(m.id);
     models.push({ id: m.id, owner: m.provider.type === "echo" ? DEMO_OWNER : m.provider.id });
   }
