@@ -8,6 +8,7 @@ import {
   fullTokens,
   issueKey,
   lastRequest,
+  postJson,
   MODELS,
   PRICES,
   requestIdOf,
@@ -30,13 +31,8 @@ beforeEach(() => env.resetFake());
 
 type Json = Record<string, unknown>;
 
-function post(path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
-  return fetch(`${env.gw.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-}
+const post = (path: string, body: unknown, headers: Record<string, string>): Promise<Response> =>
+  postJson(env, path, body, headers);
 
 const GEMINI_BODY = { contents: [{ role: "user", parts: [{ text: "Hello Gemini" }] }] };
 

@@ -299,6 +299,20 @@ export function requestText(r: ReceivedRequest): string {
   return `${r.method} ${r.path}?${new URLSearchParams(r.query).toString()}\n${dump(r.headers)}\n${r.raw}`;
 }
 
+/** A JSON POST to the gateway, as the plain-HTTP clients of Gemini and Ollama send it. */
+export function postJson(
+  env: FacadeEnv,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<Response> {
+  return fetch(`${env.gw.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
 export function lastRequest(fake: FakeUpstream): ReceivedRequest {
   const r = fake.requests.at(-1);
   if (!r) throw new Error("the fake upstream received no request");

@@ -97,6 +97,21 @@ describe("generateContent", () => {
       await call("embedContent", { key: KEY, body: { content: { parts: [{ text: "x" }] } } })
     ).json()) as { embedding: { values: number[] } };
     expect(embed.embedding.values).toHaveLength(8);
+    const requests = [
+      { model: "models/gemini-2.0-flash", content: { parts: [{ text: "a" }] } },
+      { model: "models/gemini-2.0-flash", content: { parts: [{ text: "b" }] } },
+    ];
+    const batch = (await (await call("batchEmbedContents", { key: KEY, body: { requests } })).json()) as {
+      embeddings: { values: number[] }[];
+    };
+    expect(batch.embeddings).toHaveLength(2);
+    // Every request must name the path's model.
+    const mismatched = await call("batchEmbedContents", {
+      key: KEY,
+      body: { requests: [{ ...requests[0], model: "models/other" }] },
+    });
+    expect(mismatched.status).toBe(400);
+    expect(await mismatched.json()).toMatchObject({ error: { code: 400, status: "INVALID_ARGUMENT" } });
     const list = (await (await fetch(`${fake.url}/v1beta/models?key=${KEY}`)).json()) as {
       models: { name: string }[];
     };

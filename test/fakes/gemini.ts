@@ -1,6 +1,7 @@
 // The Gemini (Google AI generativelanguage v1beta) wire format.
 // Shapes: ai.google.dev/api/generate-content (GenerateContentResponse, UsageMetadata),
-// ai.google.dev/api/tokens (countTokens), ai.google.dev/api/embeddings (embedContent),
+// ai.google.dev/api/tokens (countTokens), ai.google.dev/api/embeddings (embedContent, and
+// batchEmbedContents, whose requests must each name the path's model),
 // ai.google.dev/api/models (list). `:streamGenerateContent?alt=sse` sends each response as
 // `data: <json>` ended by CRLF CRLF (googleapis/js-genai responseLineRE; recorded streams): chunks
 // before the last carry promptTokenCount/totalTokenCount only, the last adds finishReason and
@@ -178,6 +179,20 @@ function embedContent(ctx: HandlerContext): Reply {
   return jsonReply(200, { embedding: { values } });
 }
 
+/** batchEmbedContents: `{embeddings: [{values}]}`, one per request, in order (no token counts). */
+function batchEmbedContents(ctx: HandlerContext): Reply {
+  const requests = Array.isArray(ctx.body.requests) ? ctx.body.requests : [];
+  const name = `models/${ctx.model}`;
+  // Gemini refuses a batch whose requests name another model than the path.
+  for (const r of requests) {
+    const model = typeof r === "object" && r !== null ? (r as Record<string, unknown>).model : undefined;
+    if (model !== name) return geminiError({ status: 400 });
+  }
+  return jsonReply(200, {
+    embeddings: requests.map((_, i) => ({ values: [Math.fround(Math.cos(i)), Math.fround(Math.sin(i))] })),
+  });
+}
+
 function models(ctx: HandlerContext): Reply {
   return jsonReply(200, {
     models: ctx.models.map((id) => ({
@@ -242,6 +257,13 @@ export const gemini: FamilyDef = {
       match: action("embedContent"),
       isStream: never,
       handle: embedContent,
+    },
+    {
+      route: "google.batch_embed",
+      method: "POST",
+      match: action("batchEmbedContents"),
+      isStream: never,
+      handle: batchEmbedContents,
     },
     {
       route: "google.models",

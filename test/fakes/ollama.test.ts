@@ -76,6 +76,23 @@ describe("generate and tags", () => {
   });
 });
 
+describe("embeddings", () => {
+  it("/api/embed answers one vector per input with prompt_eval_count; /api/embeddings one, with no counts", async () => {
+    fake.setUsage("ollama", { input: 8, output: 0 });
+    const res = await post("/api/embed", { model: "nomic-embed-text", input: ["a", "b"] });
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ model: "nomic-embed-text", prompt_eval_count: 8 });
+    expect(body.embeddings).toHaveLength(2);
+    expect(Object.keys(body).sort()).toEqual(
+      ["embeddings", "load_duration", "model", "prompt_eval_count", "total_duration"].sort(),
+    );
+    const older = (await (
+      await post("/api/embeddings", { model: "nomic-embed-text", prompt: "a" })
+    ).json()) as Record<string, unknown>;
+    expect(Object.keys(older)).toEqual(["embedding"]);
+  });
+});
+
 describe("errors", () => {
   it("answers { error } bodies", async () => {
     const noModel = await post("/api/chat", { messages: [] });

@@ -2,7 +2,9 @@
 // /api/chat and /api/generate stream NDJSON unless the body says `"stream": false`: objects with
 // done:false, then a final done:true object with done_reason and the counters total_duration,
 // load_duration, prompt_eval_count, prompt_eval_duration, eval_count, eval_duration (nanoseconds);
-// /api/generate's final object also has `context`. /api/tags lists local models. Errors are
+// /api/generate's final object also has `context`. /api/embed answers `{model, embeddings,
+// total_duration, load_duration, prompt_eval_count}`, the older /api/embeddings `{embedding}` with no
+// counts. /api/tags lists local models. Errors are
 // `{ "error": "..." }`; a failure after streaming began is an `{ "error": ... }` line. No auth.
 import { answerPieces, answerText } from "./content.js";
 import { ev, jsonReply, retryAfterHeader, streamReply } from "./reply.js";
@@ -113,6 +115,39 @@ function tags(ctx: HandlerContext): Reply {
   );
 }
 
+/** A small fixed vector per input; the fake's embeddings need only the right shape. */
+function vector(seed: number): number[] {
+  const values: number[] = [];
+  for (let j = 0; j < 8; j++) values.push(Math.fround(Math.sin(seed + j / 10)));
+  return values;
+}
+
+/** /api/embed: `input` is a string or an array of strings; one vector each, with prompt_eval_count. */
+function embed(ctx: HandlerContext): Reply {
+  const invalid = requireModel(ctx);
+  if (invalid) return invalid;
+  const input = ctx.body.input;
+  const inputs = typeof input === "string" ? [input] : Array.isArray(input) ? input : [];
+  return jsonReply(
+    200,
+    {
+      model: ctx.model,
+      embeddings: inputs.map((_, i) => vector(i)),
+      total_duration: 14_143_917,
+      load_duration: 1_019_500,
+      prompt_eval_count: ctx.usage.input,
+    },
+    JSON_TYPE,
+  );
+}
+
+/** /api/embeddings, the older endpoint: `{embedding}` for one `prompt`, and no counts. */
+function embeddings(ctx: HandlerContext): Reply {
+  const invalid = requireModel(ctx);
+  if (invalid) return invalid;
+  return jsonReply(200, { embedding: vector(0) }, JSON_TYPE);
+}
+
 export const OLLAMA_MODELS = ["llama3.2:latest", "qwen2.5:0.5b"];
 
 const at = (path: string) => (p: string) => (p === path ? { model: "" } : undefined);
@@ -139,6 +174,14 @@ export const ollama: FamilyDef = {
       isStream: streamsByDefault,
       handle: generate,
       streamError,
+    },
+    { route: "ollama.embed", method: "POST", match: at("/api/embed"), isStream: () => false, handle: embed },
+    {
+      route: "ollama.embeddings",
+      method: "POST",
+      match: at("/api/embeddings"),
+      isStream: () => false,
+      handle: embeddings,
     },
     { route: "ollama.tags", method: "GET", match: at("/api/tags"), isStream: () => false, handle: tags },
     {

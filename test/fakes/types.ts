@@ -15,9 +15,12 @@ export type FakeRoute =
   | "google.generate"
   | "google.count_tokens"
   | "google.embed"
+  | "google.batch_embed"
   | "google.models"
   | "ollama.chat"
   | "ollama.generate"
+  | "ollama.embed"
+  | "ollama.embeddings"
   | "ollama.tags"
   | "ollama.version";
 

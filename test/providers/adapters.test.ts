@@ -60,6 +60,15 @@ describe("adapterFor", () => {
     expect(a.upstreamPath("google.generate", "a/../b?x", false)).toBe(
       "/v1beta/models/a%2F..%2Fb%3Fx:generateContent",
     );
+    expect(a.upstreamPath("google.embed", "models/gemini-embedding-001", false)).toBe(
+      "/v1beta/models/gemini-embedding-001:embedContent",
+    );
+    expect(a.upstreamPath("google.batch_embed", "gemini-embedding-001", false)).toBe(
+      "/v1beta/models/gemini-embedding-001:batchEmbedContents",
+    );
+    expect(a.upstreamPath("google.count_tokens", "gemini-2.5-flash", false)).toBe(
+      "/v1beta/models/gemini-2.5-flash:countTokens",
+    );
     expect(a.credentialHeaders("AIza")).toEqual([["x-goog-api-key", "AIza"]]);
   });
 
@@ -69,6 +78,8 @@ describe("adapterFor", () => {
     expect(a.needsCredential).toBe(false);
     expect(a.upstreamPath("ollama.chat", "llama3.2", true)).toBe("/api/chat");
     expect(a.upstreamPath("ollama.generate", "llama3.2", false)).toBe("/api/generate");
+    expect(a.upstreamPath("ollama.embed", "nomic-embed-text", false)).toBe("/api/embed");
+    expect(a.upstreamPath("ollama.embeddings", "nomic-embed-text", false)).toBe("/api/embeddings");
     expect(a.probePath).toBe("/api/tags");
   });
 

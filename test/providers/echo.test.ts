@@ -338,3 +338,78 @@ describe("echo usage agrees with what the taps read from its own output", () => 
     expect(bad.usage).toMatchObject({ inputTokens: 0, outputTokens: 0 });
   });
 });
+
+describe("echo embeddings and token counts in Gemini and Ollama formats", () => {
+  const json = async (out: EchoResponse): Promise<Record<string, unknown>> =>
+    JSON.parse(text(await collect(out.chunks))) as Record<string, unknown>;
+
+  it("one text gets the same vector in every family", async () => {
+    const gemini = await json(
+      echoRespond("google.embed", { content: { parts: [{ text: "hello" }] } }, false),
+    );
+    const ollama = await json(echoRespond("ollama.embed", { model: "nomic", input: "hello" }, false));
+    const older = await json(echoRespond("ollama.embeddings", { model: "nomic", prompt: "hello" }, false));
+    const openai = await json(
+      echoRespond("openai.embeddings", { model: "echo-1", input: "hello", encoding_format: "float" }, false),
+    );
+    const values = (gemini.embedding as { values: number[] }).values;
+    expect(values).toHaveLength(16);
+    expect((ollama.embeddings as number[][])[0]).toEqual(values);
+    expect(older.embedding).toEqual(values);
+    expect((openai.data as { embedding: number[] }[])[0]?.embedding).toEqual(values);
+  });
+
+  it("batchEmbedContents answers one embedding per request, with its own dimensions", async () => {
+    const out = echoRespond(
+      "google.batch_embed",
+      {
+        requests: [
+          { model: "models/echo-1", content: { parts: [{ text: "abcd" }] } },
+          { model: "models/echo-1", content: { parts: [{ text: "efghijkl" }] }, outputDimensionality: 4 },
+        ],
+      },
+      false,
+    );
+    const body = (await json(out)) as { embeddings: { values: number[] }[] };
+    expect(body.embeddings.map((e) => e.values.length)).toEqual([16, 4]);
+    // Gemini reports no counts; echo's own record does: 1 + 2 tokens.
+    expect(out.usage).toMatchObject({ inputTokens: 3, outputTokens: 0, estimated: false });
+  });
+
+  it("countTokens counts contents, or a whole generateContentRequest, and consumes nothing", async () => {
+    const contents = [{ role: "user", parts: [{ text: "twelve chars" }] }];
+    for (const body of [{ contents }, { generateContentRequest: { model: "models/echo-1", contents } }]) {
+      const out = echoRespond("google.count_tokens", body, false);
+      expect(await json(out)).toEqual({
+        totalTokens: 3,
+        promptTokensDetails: [{ modality: "TEXT", tokenCount: 3 }],
+      });
+      expect(out.usage).toMatchObject({ inputTokens: 0, outputTokens: 0 });
+    }
+  });
+
+  it("/api/embed takes a string or a list, and its usage is what the tap reads back", async () => {
+    const out = echoRespond(
+      "ollama.embed",
+      { model: "nomic", input: ["abcd", "abcdefgh"], dimensions: 8 },
+      false,
+    );
+    const body = (await json(out)) as { model: string; embeddings: number[][]; prompt_eval_count: number };
+    expect(body.model).toBe("nomic");
+    expect(body.embeddings.map((e) => e.length)).toEqual([8, 8]);
+    expect(body.prompt_eval_count).toBe(3);
+    expect(usageFromBody("ollama.embed", await collect(out.chunks))).toEqual(out.usage);
+  });
+
+  it("bad requests come back in each family's error shape", async () => {
+    const gemini = echoRespond("google.embed", { content: "not a Content" }, false);
+    expect(gemini.status).toBe(400);
+    expect(await json(gemini)).toMatchObject({ error: { code: 400, status: "INVALID_ARGUMENT" } });
+    const batch = echoRespond("google.batch_embed", { requests: [{ model: "models/echo-1" }] }, false);
+    expect(batch.status).toBe(400);
+    const ollama = echoRespond("ollama.embed", { model: "nomic", input: [1, 2] }, false);
+    expect(ollama.status).toBe(400);
+    expect(await json(ollama)).toEqual({ error: "input is required" });
+    expect(echoRespond("ollama.embeddings", { model: "nomic" }, false).status).toBe(400);
+  });
+});

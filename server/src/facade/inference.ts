@@ -11,7 +11,7 @@ import { BodyTooLarge, readBody } from "./body.js";
 import type { FacadeDeps, UpstreamProvider } from "./deps.js";
 import { sendError, streamErrorEvent, type ErrorKind } from "./errors.js";
 import { presentedKey, responseHeaders, upstreamHeaders } from "./headers.js";
-import { withIncludeUsage } from "./request-edit.js";
+import { withBatchModel, withIncludeUsage } from "./request-edit.js";
 import { requestInfo } from "./request-info.js";
 import type { FacadeRoute } from "./routes.js";
 import { createSseToJsonArray, createUsageChunkStripper, type ChunkFilter } from "./stream-filter.js";
@@ -29,6 +29,8 @@ import {
 import { callUpstream, type UpstreamCall, type UpstreamHead } from "./upstream-call.js";
 import { createCapture, type Capture } from "../usage/capture.js";
 import { requestId } from "../usage/request-id.js";
+import { estimateTokens, estimatedUsage } from "../usage/taps/estimate.js";
+import { isCountTokens } from "../usage/taps/index.js";
 import { redactSecrets } from "../secrets/redact.js";
 import type { Header, Ticket } from "../limits/index.js";
 import { refusesUnpriced, scopesOf } from "./limit-scopes.js";
@@ -60,6 +62,8 @@ interface Ctx {
   prompt?: string;
   /** A Gemini stream the client wants as a JSON array (no alt=sse). */
   jsonArray: boolean;
+  /** Input text of a request whose answer reports no token counts (see RequestInfo). */
+  unreportedInputChars?: number;
 }
 
 /** Client APIs that can be served by a provider of another wire family (see translate/). */
@@ -202,6 +206,7 @@ export async function handleInference(
   const stream = route.stream ?? info.stream;
   ctx.record.stream = stream;
   ctx.jsonArray = route.api === "google.generate" && stream && query?.get("alt") !== "sse";
+  if (info.unreportedInputChars !== undefined) ctx.unreportedInputChars = info.unreportedInputChars;
   if (!model) return refuse("bad_request", "The request must name a model (the `model` field).");
   ctx.record.requestedModel = model;
 
@@ -240,8 +245,9 @@ export async function handleInference(
       cacheWriteTokens: 0,
     };
     const costs = usable.map((t) => d.costFor(t.model, t.provider.type, worst));
-    // Under a USD budget, targets without a price are skipped (see refusesUnpriced).
-    if (costs.includes(null) && refusesUnpriced(d, scopes)) {
+    // Under a USD budget, targets without a price are skipped (see refusesUnpriced); counting
+    // tokens costs nothing at any price.
+    if (costs.includes(null) && !isCountTokens(route.api) && refusesUnpriced(d, scopes)) {
       usable = usable.filter((_, i) => costs[i] !== null);
       if (usable.length === 0)
         return refuse(
@@ -500,7 +506,8 @@ async function attempt(
   } else {
     // Same wire format: forward the original bytes unless the request really has to change. The
     // parsed body is never modified, so a retry or a fallback starts from the client's request.
-    const model = ctx.api !== "google.generate" && body.model !== target.model ? target.model : undefined;
+    // Gemini names the model in the path (a batch's requests name it again, see below).
+    const model = ctx.family !== "google" && body.model !== target.model ? target.model : undefined;
     let streamOptions: Obj | undefined;
     if (ctx.api === "openai.chat" && stream) {
       const so = body.stream_options as Obj | undefined;
@@ -520,6 +527,8 @@ async function attempt(
         ...(model !== undefined && { model }),
         ...(streamOptions && { stream_options: streamOptions }),
       });
+    } else if (ctx.api === "google.batch_embed" && target.model !== ctx.record.requestedModel) {
+      payload = JSON.stringify(withBatchModel(body, target.model));
     }
   }
 
@@ -651,7 +660,10 @@ async function attempt(
     const usageFrom =
       collected && collected.length > 0
         ? () =>
-            adapter.usageFromBody(ctx.api, collected.length === 1 ? collected[0]! : Buffer.concat(collected))
+            adapter.usageFromBody(
+              ctx.api,
+              collected.length === 1 ? collected[0]! : Buffer.concat(collected),
+            ) ?? unreportedUsage(ctx)
         : undefined;
     finish(d, ctx, upstreamStatus, errorClass, usageFrom);
     return DONE;
@@ -789,6 +801,13 @@ async function relayTranslated(
   return DONE;
 }
 
+/** Usage estimated from the request, for an API whose answers report none. */
+function unreportedUsage(ctx: Ctx): ExtractedUsage | undefined {
+  return ctx.unreportedInputChars === undefined
+    ? undefined
+    : estimatedUsage({}, 0, { estimatedInputTokens: estimateTokens(ctx.unreportedInputChars) });
+}
+
 function applyUsage(rec: UsageRecord, u: ExtractedUsage): void {
   rec.inputTokens = u.inputTokens;
   rec.outputTokens = u.outputTokens;
@@ -836,8 +855,9 @@ function costOf(d: FacadeDeps, rec: UsageRecord, providerType: UpstreamProvider[
 function settleAndRecord(d: FacadeDeps, ctx: Ctx): void {
   const rec = ctx.record;
   const { statusCode: status, errorClass } = rec;
-  // A request refused before any upstream call consumed nothing: its cost is known to be 0.
-  rec.costUsd = ctx.providerType ? costOf(d, rec, ctx.providerType) : 0;
+  // A request refused before any upstream call consumed nothing, nor does counting tokens: their
+  // cost is known to be 0.
+  rec.costUsd = ctx.providerType && !isCountTokens(ctx.api) ? costOf(d, rec, ctx.providerType) : 0;
   if (ctx.ticket) {
     d.limiter.settle(ctx.ticket, {
       tokens: rec.inputTokens + rec.outputTokens + rec.cacheReadTokens + rec.cacheWriteTokens,

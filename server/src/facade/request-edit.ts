@@ -1,5 +1,6 @@
-// Edits to a client's request body made on the bytes, so a body that is mostly conversation
-// history (often hundreds of KB from an agent) is copied once instead of re-serialised.
+// Edits to a client's request body. Where it can be, the edit is made on the bytes, so a body that
+// is mostly conversation history (often hundreds of KB from an agent) is copied once instead of
+// re-serialised.
 
 const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
 
@@ -20,4 +21,19 @@ export function withIncludeUsage(raw: Buffer): Buffer | undefined {
   while (isJsonSpace(raw[next])) next++;
   if (next >= raw.length || raw[next] === 0x7d) return undefined;
   return Buffer.concat([raw.subarray(0, open + 1), INCLUDE_USAGE, raw.subarray(open + 1)]);
+}
+
+/**
+ * A Gemini batchEmbedContents body for another model: each request names the model too, and
+ * Gemini refuses a batch whose requests name another model than its path.
+ */
+export function withBatchModel(body: Record<string, unknown>, model: string): Record<string, unknown> {
+  if (!Array.isArray(body.requests)) return body;
+  const name = `models/${model}`;
+  return {
+    ...body,
+    requests: body.requests.map((r: unknown) =>
+      typeof r === "object" && r !== null && !Array.isArray(r) ? { ...r, model: name } : r,
+    ),
+  };
 }

@@ -21,6 +21,18 @@ const POST_ROUTES = new Map<string, FacadeRoute>([
   ["/v1/messages/count_tokens", { kind: "inference", api: "anthropic.count_tokens", family: "anthropic" }],
   ["/api/chat", { kind: "inference", api: "ollama.chat", family: "ollama" }],
   ["/api/generate", { kind: "inference", api: "ollama.generate", family: "ollama" }],
+  ["/api/embed", { kind: "inference", api: "ollama.embed", family: "ollama" }],
+  // Ollama's older single-prompt embeddings endpoint, still what many clients call.
+  ["/api/embeddings", { kind: "inference", api: "ollama.embeddings", family: "ollama" }],
+]);
+
+/** Gemini's model actions (`/v1beta/models/{model}:{action}`) and the API each one is. */
+const GEMINI_ACTIONS = new Map<string, { api: Api; stream: boolean }>([
+  ["generateContent", { api: "google.generate", stream: false }],
+  ["streamGenerateContent", { api: "google.generate", stream: true }],
+  ["embedContent", { api: "google.embed", stream: false }],
+  ["batchEmbedContents", { api: "google.batch_embed", stream: false }],
+  ["countTokens", { api: "google.count_tokens", stream: false }],
 ]);
 
 const GEMINI_PREFIX = "/v1beta/models/";
@@ -37,15 +49,8 @@ export function matchRoute(
       const rest = decodeURIComponent(path.slice(GEMINI_PREFIX.length));
       const colon = rest.lastIndexOf(":");
       if (colon <= 0) return undefined;
-      const action = rest.slice(colon + 1);
-      if (action === "generateContent" || action === "streamGenerateContent")
-        return {
-          kind: "inference",
-          api: "google.generate",
-          family: "google",
-          model: rest.slice(0, colon),
-          stream: action === "streamGenerateContent",
-        };
+      const action = GEMINI_ACTIONS.get(rest.slice(colon + 1));
+      if (action) return { kind: "inference", family: "google", model: rest.slice(0, colon), ...action };
     }
     return undefined;
   }

@@ -4,8 +4,20 @@
 import { isRecord } from "../usage/taps/fields.js";
 import { echoCountTokens, echoMessages, anthropicError } from "./echo/anthropic.js";
 import type { EchoResponse } from "./echo/encode.js";
-import { echoGenerate, googleError } from "./echo/google.js";
-import { echoOllamaChat, echoOllamaGenerate, ollamaError } from "./echo/ollama.js";
+import {
+  echoBatchEmbed,
+  echoEmbedContent,
+  echoGenerate,
+  echoGoogleCountTokens,
+  googleError,
+} from "./echo/google.js";
+import {
+  echoOllamaChat,
+  echoOllamaEmbed,
+  echoOllamaEmbeddings,
+  echoOllamaGenerate,
+  ollamaError,
+} from "./echo/ollama.js";
 import { echoChat, echoEmbeddings, echoResponses, openaiError } from "./echo/openai.js";
 import { ECHO_MODEL } from "./echo/text.js";
 import { API_FAMILY, type Api, type ProviderAdapter } from "./types.js";
@@ -46,10 +58,20 @@ export function echoRespond(api: Api, body: unknown, stream: boolean): EchoRespo
       return echoCountTokens(body);
     case "google.generate":
       return echoGenerate(body, stream);
+    case "google.embed":
+      return echoEmbedContent(body);
+    case "google.batch_embed":
+      return echoBatchEmbed(body);
+    case "google.count_tokens":
+      return echoGoogleCountTokens(body);
     case "ollama.chat":
       return echoOllamaChat(body, stream);
     case "ollama.generate":
       return echoOllamaGenerate(body, stream);
+    case "ollama.embed":
+      return echoOllamaEmbed(body);
+    case "ollama.embeddings":
+      return echoOllamaEmbeddings(body);
   }
 }
 
@@ -61,8 +83,13 @@ const ECHO_PATHS: Record<Api, string> = {
   "anthropic.messages": "/v1/messages",
   "anthropic.count_tokens": "/v1/messages/count_tokens",
   "google.generate": "/v1beta/models/echo-1:generateContent",
+  "google.embed": "/v1beta/models/echo-1:embedContent",
+  "google.batch_embed": "/v1beta/models/echo-1:batchEmbedContents",
+  "google.count_tokens": "/v1beta/models/echo-1:countTokens",
   "ollama.chat": "/api/chat",
   "ollama.generate": "/api/generate",
+  "ollama.embed": "/api/embed",
+  "ollama.embeddings": "/api/embeddings",
 };
 
 /**

@@ -5,14 +5,23 @@ import { usageMethods } from "./usage.js";
 
 /** Paths per model are memoised; the set of models in use is small, but the cap keeps it so. */
 const MAX_CACHED_MODELS = 1024;
-const pathCache = new Map<string, readonly [string, string]>();
 
-function modelPaths(model: string): readonly [string, string] {
+/** A model's upstream path for each call: generate, stream, embed, batch embed, count tokens. */
+type ModelPaths = readonly [string, string, string, string, string];
+const pathCache = new Map<string, ModelPaths>();
+
+function modelPaths(model: string): ModelPaths {
   let paths = pathCache.get(model);
   if (paths === undefined) {
     // Clients may pass the resource name ("models/gemini-2.5-flash") or the bare id.
-    const id = encodeURIComponent(model.startsWith("models/") ? model.slice(7) : model);
-    paths = [`/v1beta/models/${id}:generateContent`, `/v1beta/models/${id}:streamGenerateContent?alt=sse`];
+    const base = `/v1beta/models/${encodeURIComponent(model.startsWith("models/") ? model.slice(7) : model)}`;
+    paths = [
+      `${base}:generateContent`,
+      `${base}:streamGenerateContent?alt=sse`,
+      `${base}:embedContent`,
+      `${base}:batchEmbedContents`,
+      `${base}:countTokens`,
+    ];
     if (pathCache.size >= MAX_CACHED_MODELS) pathCache.clear();
     pathCache.set(model, paths);
   }
@@ -25,8 +34,19 @@ export const googleAdapter: ProviderAdapter = {
   defaultBaseUrl: "https://generativelanguage.googleapis.com",
   needsCredential: true,
   upstreamPath(api: Api, model: string, stream: boolean) {
-    if (api !== "google.generate") throw new UnsupportedApiError("google", api);
-    return modelPaths(model)[stream ? 1 : 0];
+    const paths = modelPaths(model);
+    switch (api) {
+      case "google.generate":
+        return paths[stream ? 1 : 0];
+      case "google.embed":
+        return paths[2];
+      case "google.batch_embed":
+        return paths[3];
+      case "google.count_tokens":
+        return paths[4];
+      default:
+        throw new UnsupportedApiError("google", api);
+    }
   },
   credentialHeaders: (credential) => [["x-goog-api-key", credential]],
   defaultHeaders: () => [],

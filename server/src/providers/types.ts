@@ -14,8 +14,13 @@ export type Api =
   | "anthropic.messages"
   | "anthropic.count_tokens"
   | "google.generate"
+  | "google.embed"
+  | "google.batch_embed"
+  | "google.count_tokens"
   | "ollama.chat"
-  | "ollama.generate";
+  | "ollama.generate"
+  | "ollama.embed"
+  | "ollama.embeddings";
 
 export const API_FAMILY: Record<Api, WireFamily> = {
   "openai.chat": "openai",
@@ -24,8 +29,13 @@ export const API_FAMILY: Record<Api, WireFamily> = {
   "anthropic.messages": "anthropic",
   "anthropic.count_tokens": "anthropic",
   "google.generate": "google",
+  "google.embed": "google",
+  "google.batch_embed": "google",
+  "google.count_tokens": "google",
   "ollama.chat": "ollama",
   "ollama.generate": "ollama",
+  "ollama.embed": "ollama",
+  "ollama.embeddings": "ollama",
 };
 
 /** Usage read from a response, plus the model the upstream says it served. */

@@ -67,6 +67,8 @@ export const BUILTIN_PRICES: Readonly<Record<string, PriceConfig>> = Object.free
   "gemini-1.5-pro": p(1.25, 5, 0.3125),
   "gemini-1.5-flash": p(0.075, 0.3, 0.01875),
   "gemini-1.5-flash-8b": p(0.0375, 0.15, 0.01),
+  // Embeddings: input only (Gemini's answers carry no counts; keygate estimates them from the text).
+  "gemini-embedding-001": p(0.15, 0),
 });
 
 /** Local providers: every model is free, a known price rather than an unknown one. */

@@ -315,7 +315,9 @@ export type RequestRecord = Message<"keygate.v1.RequestRecord"> & {
   userAgent: string;
 
   /**
-   * Wire format the client spoke: openai.chat, openai.responses, openai.embeddings, anthropic.messages, google.generate, ollama.chat, ollama.generate.
+   * Wire API the client called: openai.chat, openai.responses, openai.embeddings, anthropic.messages,
+   * anthropic.count_tokens, google.generate, google.embed, google.batch_embed, google.count_tokens,
+   * ollama.chat, ollama.generate, ollama.embed, ollama.embeddings.
    *
    * @generated from field: string api = 20;
    */

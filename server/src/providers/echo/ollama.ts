@@ -1,4 +1,5 @@
-// Echo answers in Ollama's /api/chat and /api/generate formats; streams are NDJSON.
+// Echo answers in Ollama's /api/chat and /api/generate formats (streams are NDJSON), and its
+// /api/embed and /api/embeddings formats.
 import {
   type EchoResponse,
   NDJSON_HEADERS,
@@ -9,6 +10,7 @@ import {
   streamResponse,
 } from "./encode.js";
 import { type Conversation, conversation, echoReply, echoTokens, modelOf, streamPieces } from "./text.js";
+import { echoDimensions, echoVector } from "./vector.js";
 
 const USER = new Set(["user"]);
 /** Nominal per-token timing, so clients computing tokens per second never divide by zero. */
@@ -67,4 +69,42 @@ export function echoOllamaGenerate(body: Record<string, unknown>, stream: boolea
   const system = typeof body.system === "string" ? body.system : "";
   const convo = { lastUserText: prompt, inputChars: prompt.length + system.length };
   return respond(modelOf(body), convo, stream, (t) => ({ response: t }));
+}
+
+/** /api/embed: one vector per input (a string or an array of strings), with prompt_eval_count. */
+export function echoOllamaEmbed(body: Record<string, unknown>): EchoResponse {
+  const raw = body.input;
+  const inputs =
+    typeof raw === "string"
+      ? [raw]
+      : Array.isArray(raw) && raw.every((s) => typeof s === "string")
+        ? raw
+        : null;
+  if (!inputs || inputs.length === 0) return ollamaError(400, "input is required");
+  const model = modelOf(body);
+  const dims = echoDimensions(body.dimensions);
+  let tokens = 0;
+  const embeddings = inputs.map((text: string) => {
+    tokens += echoTokens(text.length);
+    return Array.from(echoVector(text, dims));
+  });
+  const answer = {
+    model,
+    embeddings,
+    total_duration: tokens * NS_PER_TOKEN,
+    load_duration: 0,
+    prompt_eval_count: tokens,
+  };
+  return jsonResponse(200, answer, echoUsage(tokens, 0, model));
+}
+
+/** /api/embeddings (the older endpoint): `{embedding}` for one `prompt`, with no counts. */
+export function echoOllamaEmbeddings(body: Record<string, unknown>): EchoResponse {
+  if (typeof body.prompt !== "string") return ollamaError(400, "prompt is required");
+  const values = Array.from(echoVector(body.prompt, echoDimensions(undefined)));
+  return jsonResponse(
+    200,
+    { embedding: values },
+    echoUsage(echoTokens(body.prompt.length), 0, modelOf(body)),
+  );
 }

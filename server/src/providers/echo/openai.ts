@@ -11,6 +11,7 @@ import {
   streamResponse,
 } from "./encode.js";
 import { conversation, echoReply, echoTokens, modelOf, streamPieces, textOf } from "./text.js";
+import { echoDimensions, echoVector } from "./vector.js";
 
 const USER = new Set(["user"]);
 
@@ -193,30 +194,6 @@ export function echoResponses(body: Record<string, unknown>, stream: boolean): E
   return streamResponse(SSE_HEADERS, chunks, usage);
 }
 
-const DEFAULT_DIMENSIONS = 16;
-const MAX_DIMENSIONS = 4096;
-
-/** A deterministic unit vector for a text: FNV-1a seeds a xorshift sequence. */
-export function echoVector(text: string, dimensions: number): Float32Array {
-  let seed = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) seed = Math.imul(seed ^ text.charCodeAt(i), 0x01000193);
-  let x = seed >>> 0 || 1;
-  const values = new Float32Array(dimensions);
-  let norm = 0;
-  for (let i = 0; i < dimensions; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    const v = x / 0xffffffff - 0.5;
-    values[i] = v;
-    norm += v * v;
-  }
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < dimensions; i++) values[i] = (values[i] ?? 0) * scale;
-  return values;
-}
-
 export function echoEmbeddings(body: Record<string, unknown>): EchoResponse {
   const raw = body.input;
   // A single string or token array is one input; an array of those is several.
@@ -227,10 +204,7 @@ export function echoEmbeddings(body: Record<string, unknown>): EchoResponse {
         ? raw
         : [];
   if (inputs.length === 0) return openaiError(400, "input: a string or an array of inputs is required");
-  const dims =
-    typeof body.dimensions === "number" && Number.isInteger(body.dimensions) && body.dimensions > 0
-      ? Math.min(body.dimensions, MAX_DIMENSIONS)
-      : DEFAULT_DIMENSIONS;
+  const dims = echoDimensions(body.dimensions);
   const base64 = body.encoding_format === "base64";
   const model = modelOf(body);
   let tokens = 0;

@@ -27,9 +27,20 @@ const FROM_JSON: Record<Api, (body: unknown) => ExtractedUsage | undefined> = {
   "anthropic.messages": anthropicMessagesUsage,
   "anthropic.count_tokens": () => ({ ...FREE }),
   "google.generate": googleGenerateUsage,
+  // Gemini's embedding answers and Ollama's /api/embeddings carry no token counts (see
+  // RequestInfo.unreportedInputChars); /api/embed reports prompt_eval_count like /api/chat.
+  "google.embed": () => undefined,
+  "google.batch_embed": () => undefined,
+  "google.count_tokens": () => ({ ...FREE }),
   "ollama.chat": ollamaUsage,
   "ollama.generate": ollamaUsage,
+  "ollama.embed": ollamaUsage,
+  "ollama.embeddings": () => undefined,
 };
+
+/** Token-counting calls, which consume nothing. */
+export const isCountTokens = (api: Api): boolean =>
+  api === "anthropic.count_tokens" || api === "google.count_tokens";
 
 /** Usage from an already-parsed response body; undefined if the body reports none. */
 export function usageFromJson(api: Api, body: unknown): ExtractedUsage | undefined {
@@ -40,7 +51,7 @@ const decoder = new TextDecoder();
 
 /** Usage from a complete response body's bytes; undefined if unparseable or without usage. */
 export function usageFromBody(api: Api, body: Uint8Array): ExtractedUsage | undefined {
-  if (api === "anthropic.count_tokens") return { ...FREE };
+  if (isCountTokens(api)) return { ...FREE };
   return FROM_JSON[api](parseJson(decoder.decode(body)));
 }
 
@@ -48,7 +59,7 @@ export function usageFromBody(api: Api, body: Uint8Array): ExtractedUsage | unde
 function createInertTap(api: Api, opts: TapOptions): StreamTap {
   return {
     push() {},
-    result: () => (api === "anthropic.count_tokens" ? { ...FREE } : estimatedUsage({}, 0, opts)),
+    result: () => (isCountTokens(api) ? { ...FREE } : estimatedUsage({}, 0, opts)),
     streamError: () => undefined,
   };
 }
@@ -68,6 +79,11 @@ export function createUsageTap(api: Api, opts: TapOptions = {}): StreamTap {
       return createOllamaTap(opts);
     case "openai.embeddings":
     case "anthropic.count_tokens":
+    case "google.embed":
+    case "google.batch_embed":
+    case "google.count_tokens":
+    case "ollama.embed":
+    case "ollama.embeddings":
       return createInertTap(api, opts);
   }
 }
