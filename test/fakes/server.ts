@@ -70,6 +70,11 @@ export interface FakeUpstream {
    * snapshot's name, and OpenAI-compatible hosts with names of their own).
    */
   answerAs(family: WireFamily, requested: string, reported: string): void;
+  /**
+   * Complete (non-streamed) answers of `family` leave their usage out, as some OpenAI-compatible
+   * servers do, and Ollama's counters when a prompt was served from its cache.
+   */
+  withholdUsage(family: WireFamily): void;
   /** Force this many tool calls on OpenAI chat and Anthropic messages; undefined = decide from the request. */
   toolCalls(count: number | undefined): void;
   /** Content pieces per streamed answer and the pause before every event after the first. */
@@ -98,6 +103,7 @@ interface Settings {
   models: Record<WireFamily, string[]>;
   credentials: Partial<Record<WireFamily, string>>;
   reportedModels: Partial<Record<WireFamily, Record<string, string>>>;
+  withheldUsage: Set<WireFamily>;
   toolCalls: number | undefined;
   pieces: number;
   chunkDelayMs: number;
@@ -111,6 +117,7 @@ function defaultSettings(): Settings {
     models: perFamily((f) => [...DEFAULT_MODELS[f]]),
     credentials: {},
     reportedModels: {},
+    withheldUsage: new Set(),
     toolCalls: undefined,
     pieces: DEFAULT_PIECES,
     chunkDelayMs: 0,
@@ -176,6 +183,23 @@ function notFound(method: string, path: string): Reply {
   if (path.startsWith("/v1beta/"))
     return gemini.error({ status: 404, message: "Requested entity was not found." });
   return openai.error({ status: 404, message: `Invalid URL (${method} ${path})` });
+}
+
+/** Usage fields of complete answers, per family's format (Ollama: its counters). */
+const USAGE_FIELDS = [
+  "usage",
+  "usageMetadata",
+  "prompt_eval_count",
+  "prompt_eval_duration",
+  "eval_count",
+  "eval_duration",
+];
+
+function withoutUsage(reply: Reply): void {
+  if (reply.kind !== "json" || reply.status >= 400) return;
+  const body = reply.body;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return;
+  for (const field of USAGE_FIELDS) delete (body as Record<string, unknown>)[field];
 }
 
 export async function startFakeUpstream(opts: StartOptions = {}): Promise<FakeUpstream> {
@@ -276,7 +300,9 @@ export async function startFakeUpstream(opts: StartOptions = {}): Promise<FakeUp
       });
       return sendReply(res, err);
     }
-    return sendReply(res, def.handle(ctx), fault, (sent) => def.streamError?.(ctx, sent) ?? []);
+    const reply = def.handle(ctx);
+    if (settings.withheldUsage.has(family.family)) withoutUsage(reply);
+    return sendReply(res, reply, fault, (sent) => def.streamError?.(ctx, sent) ?? []);
   };
 
   const server = createServer((req, res) => {
@@ -323,6 +349,9 @@ export async function startFakeUpstream(opts: StartOptions = {}): Promise<FakeUp
     },
     setModels(family, models) {
       settings.models[family] = [...models];
+    },
+    withholdUsage(family) {
+      settings.withheldUsage.add(family);
     },
     answerAs(family, requested, reported) {
       (settings.reportedModels[family] ??= {})[requested] = reported;

@@ -107,6 +107,19 @@ describe.each(harnesses)("%s limiter", (_name, makeHarness) => {
     ]);
   });
 
+  it("tokens: settling with an unknown count keeps the estimate as used", async () => {
+    const l = await setup();
+    const scopes = [{ id: "key:k1", rate: { tokensPerMinute: 1000 } }];
+    const a = ticketOf(await l.admit({ scopes, estimatedTokens: 300, maxCostUsd: null, now: T }));
+    const b = ticketOf(await l.admit({ scopes, estimatedTokens: 300, maxCostUsd: null, now: T }));
+    l.settle(a, { tokens: null, costUsd: null });
+    l.settle(b, { tokens: 100, costUsd: null });
+    const status = await l.status(scopes[0]!, T + 1);
+    expect(status.rate).toEqual([
+      expect.objectContaining({ dimension: "tokens_per_minute", limit: 1000, used: 400 }),
+    ]);
+  });
+
   it("tokens: a request larger than the limit is refused for good", async () => {
     const l = await setup();
     const scopes = [{ id: "key:k1", rate: { tokensPerHour: 500 } }];

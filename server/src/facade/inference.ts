@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { checkPrincipal, type Principal } from "../auth/principal.js";
 import type { Api, ExtractedUsage, ProviderAdapter, StreamTap, WireFamily } from "../providers/types.js";
 import type { RouteTarget } from "../routing/router.js";
-import type { AttemptRecord, UsageRecord } from "../usage/record.js";
+import type { AttemptRecord, TokenUsage, UsageRecord } from "../usage/record.js";
 import { BodyTooLarge, readBody } from "./body.js";
 import type { FacadeDeps, UpstreamProvider } from "./deps.js";
 import { sendError, streamErrorEvent, type ErrorKind } from "./errors.js";
@@ -64,6 +64,8 @@ interface Ctx {
   jsonArray: boolean;
   /** Input text of a request whose answer reports no token counts (see RequestInfo). */
   unreportedInputChars?: number;
+  /** A complete answer that reported no usage, where one was expected: its cost is unknown. */
+  usageUnreported: boolean;
 }
 
 /** Client APIs that can be served by a provider of another wire family (see translate/). */
@@ -148,6 +150,7 @@ export async function handleInference(
     clientClosed: false,
     limitHeaders: [],
     jsonArray: false,
+    usageUnreported: false,
   };
   const refuse = (kind: ErrorKind, message: string, headers: [string, string][] = []): void => {
     req.resume();
@@ -738,6 +741,7 @@ async function relayTranslated(
     const bytes = await call.collect(Number.POSITIVE_INFINITY);
     const u = adapter.usageFromBody(upstreamApi, bytes);
     if (u) applyUsage(rec, u);
+    else ctx.usageUnreported = true;
     const out = Buffer.from(
       JSON.stringify(
         translateResponse(adapter.family, to, bytes, { requestedModel: rec.requestedModel, id: ctx.id }),
@@ -834,8 +838,11 @@ function finish(
   rec.overheadMs = ctx.overheadMs;
   if (ctx.capture) rec.capture = ctx.capture.result();
   d.afterResponse(() => {
-    const u = usageFrom?.();
-    if (u) applyUsage(rec, u);
+    if (usageFrom) {
+      const u = usageFrom();
+      if (u) applyUsage(rec, u);
+      else ctx.usageUnreported = true;
+    }
     settleAndRecord(d, ctx);
   });
 }
@@ -844,12 +851,32 @@ function finish(
  * The price of the model the upstream reports serving, else of the model keygate asked it for (an
  * upstream may answer with a name of its own that no price is listed under).
  */
-function costOf(d: FacadeDeps, rec: UsageRecord, providerType: UpstreamProvider["type"]): number | null {
-  const cost = d.costFor(rec.servedModel || rec.requestedModel, providerType, rec);
+function costOf(
+  d: FacadeDeps,
+  rec: UsageRecord,
+  providerType: UpstreamProvider["type"],
+  usage: TokenUsage = rec,
+): number | null {
+  const cost = d.costFor(rec.servedModel || rec.requestedModel, providerType, usage);
   const asked = rec.attempts.at(-1)?.model;
   return cost === null && asked !== undefined && asked !== rec.servedModel
-    ? d.costFor(asked, providerType, rec)
+    ? d.costFor(asked, providerType, usage)
     : cost;
+}
+
+const ONE_INPUT_TOKEN: TokenUsage = {
+  inputTokens: 1,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+};
+
+/**
+ * The cost of an answer that reported no usage: 0 on a free model (a local one, or priced at 0),
+ * otherwise unknown, so a budget keeps the request's reservation rather than counting $0.
+ */
+function unreportedCost(d: FacadeDeps, rec: UsageRecord, providerType: UpstreamProvider["type"]): 0 | null {
+  return costOf(d, rec, providerType, ONE_INPUT_TOKEN) === 0 ? 0 : null;
 }
 
 function settleAndRecord(d: FacadeDeps, ctx: Ctx): void {
@@ -857,10 +884,17 @@ function settleAndRecord(d: FacadeDeps, ctx: Ctx): void {
   const { statusCode: status, errorClass } = rec;
   // A request refused before any upstream call consumed nothing, nor does counting tokens: their
   // cost is known to be 0.
-  rec.costUsd = ctx.providerType && !isCountTokens(ctx.api) ? costOf(d, rec, ctx.providerType) : 0;
+  rec.costUsd =
+    !ctx.providerType || isCountTokens(ctx.api)
+      ? 0
+      : ctx.usageUnreported
+        ? unreportedCost(d, rec, ctx.providerType)
+        : costOf(d, rec, ctx.providerType);
   if (ctx.ticket) {
     d.limiter.settle(ctx.ticket, {
-      tokens: rec.inputTokens + rec.outputTokens + rec.cacheReadTokens + rec.cacheWriteTokens,
+      tokens: ctx.usageUnreported
+        ? null
+        : rec.inputTokens + rec.outputTokens + rec.cacheReadTokens + rec.cacheWriteTokens,
       costUsd: rec.costUsd,
     });
     ctx.ticket = undefined;

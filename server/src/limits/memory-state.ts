@@ -279,7 +279,7 @@ export function spendMicros(ticket: Ticket, actual: SettleInput): number {
 
 export function settleState(state: MemoryState, ticket: Ticket, actual: SettleInput): void {
   const { plan } = ticket;
-  const delta = wholeTokens(actual.tokens) - plan.estimatedTokens;
+  const delta = actual.tokens === null ? 0 : wholeTokens(actual.tokens) - plan.estimatedTokens;
   if (delta !== 0) {
     for (const check of plan.tokens) {
       const log = state.tokens.get(tokenKey(check.scopeId, check.dimension));

@@ -297,7 +297,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): Limiter {
   /** The settle script's call, or null when it would change nothing (no round trip then). */
   function settleJob(ticket: Ticket, actual: SettleInput): { keys: string[]; spec: unknown } | null {
     const { plan } = ticket;
-    const dt = wholeTokens(actual.tokens) - plan.estimatedTokens;
+    const dt = actual.tokens === null ? 0 : wholeTokens(actual.tokens) - plan.estimatedTokens;
     const spend = spendMicros(ticket, actual);
     const reserved = (plan.maxCostMicros ?? 0) > 0 && plan.reservationScopes.length > 0;
     const tokens = dt !== 0 && plan.tokens.length > 0;

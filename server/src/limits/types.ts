@@ -114,7 +114,8 @@ export type Admission =
     };
 
 export interface SettleInput {
-  tokens: number;
+  /** Null: actual count unknown (the answer reported none); the estimate is kept as used. */
+  tokens: number | null;
   /** Null: actual cost unknown; the reservation is kept as spent. */
   costUsd: number | null;
 }
