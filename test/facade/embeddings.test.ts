@@ -145,12 +145,14 @@ describe("Gemini embeddings and countTokens", () => {
     expect(tokensOf(rec)).toEqual(fullTokens({ input: 0, output: 0 }));
     expect(rec.costUsd).toBe(0);
 
+    const sentBefore = env.fake.requests.length;
     const refused = await post(
       `/v1beta/models/${GEMINI_UNPRICED}:embedContent`,
       { content: content("x") },
       { "x-goog-api-key": secret },
     );
     expect(refused.status).toBe(403);
+    expect(env.fake.requests).toHaveLength(sentBefore);
     expect(await refused.json()).toMatchObject({ error: { code: 403, status: "PERMISSION_DENIED" } });
   });
 });

@@ -23,6 +23,8 @@ const CUSTOM = "acme-large";
 const CUSTOM_PRICE = { input: 4, output: 12 };
 /** An alias whose first target (by far the heaviest weight) has no price. */
 const MIXED = "mixed-chat";
+/** An alias whose only target has no price. */
+const UNPRICED_ALIAS = "unpriced-chat";
 
 const config = (unpricedModels?: "allow"): Record<string, unknown> => ({
   pricing: { ...PRICES, [CUSTOM]: CUSTOM_PRICE },
@@ -32,6 +34,7 @@ const config = (unpricedModels?: "allow"): Record<string, unknown> => ({
         { provider: "openai", model: MODELS.unpriced, weight: 1000 },
         { provider: "openai", model: MODELS.openaiMini, weight: 1 },
       ],
+      [UNPRICED_ALIAS]: [{ provider: "openai", model: MODELS.unpriced }],
     },
     retry: { maxAttempts: 1 },
   },
@@ -115,11 +118,13 @@ describe("budgets and models without a price (default: refuse)", () => {
     const { budgets } = await env.admin.getLimitStatus({ keyId: key.keyId });
     expect(budgets[0]?.spentUsd).toBeCloseTo(cost, 6);
 
-    // The key's model list leaves out what it may not use.
+    // The key's model list leaves out what it may not use: names judged by where they route.
     const ids = await listed(env, key);
     expect(ids).toContain(MODELS.openai);
     expect(ids).toContain(MODELS.echo);
+    expect(ids).toContain(MIXED);
     expect(ids).not.toContain(MODELS.unpriced);
+    expect(ids).not.toContain(UNPRICED_ALIAS);
   });
 
   it("a key without a budget is still served an unpriced model, and sees it listed", async () => {

@@ -66,7 +66,7 @@ describe("answers that report no usage", () => {
     expect(Number(tokens?.used)).toBe(estimatedInput + maxTokens);
   });
 
-  it("on a free (local) model: it costs nothing", async () => {
+  it("on a free (local) model: it costs nothing, and the token limit keeps the estimate", async () => {
     const key = await limitedKey();
     env.fake.withholdUsage("ollama");
     const res = await postJson(
@@ -80,5 +80,10 @@ describe("answers that report no usage", () => {
     const rec = await waitForRecord(env.admin, key.instanceId, requestIdOf(res.headers));
     expect(tokensOf(rec)).toEqual(fullTokens({ input: 0, output: 0 }));
     expect(rec.costUsd).toBe(0);
+    // The request set no num_predict: 1,024 output tokens were reserved, with the body's size over four.
+    const estimated = Math.ceil(Buffer.byteLength(lastRequest(env.fake).raw) / 4) + 1024;
+    const status = await env.admin.getLimitStatus({ keyId: key.keyId });
+    const tokens = status.rateLimits.find((r) => r.dimension === "tokens_per_day");
+    expect(Number(tokens?.used)).toBe(estimated);
   });
 });

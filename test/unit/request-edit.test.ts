@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { withIncludeUsage } from "../../server/src/facade/request-edit.js";
+import { withGeminiModel, withIncludeUsage } from "../../server/src/facade/request-edit.js";
 
 describe("withIncludeUsage", () => {
   it("adds stream_options as the first member and keeps every original byte as it was", () => {
@@ -21,5 +21,39 @@ describe("withIncludeUsage", () => {
     for (const body of ["", "   ", "[1,2]", '"text"', "{}", "{ \n }", "{"]) {
       expect(withIncludeUsage(Buffer.from(body))).toBeUndefined();
     }
+  });
+});
+
+describe("withGeminiModel", () => {
+  it("renames every request of a batch, with or without the models/ prefix on the new name", () => {
+    const batch = {
+      requests: [
+        { model: "models/embed-alias", content: { parts: [{ text: "a" }] } },
+        { model: "models/embed-alias", content: { parts: [{ text: "b" }] }, outputDimensionality: 2 },
+      ],
+    };
+    for (const model of ["gemini-embedding-001", "models/gemini-embedding-001"]) {
+      expect(withGeminiModel(batch, model)).toEqual({
+        requests: [
+          { model: "models/gemini-embedding-001", content: { parts: [{ text: "a" }] } },
+          {
+            model: "models/gemini-embedding-001",
+            content: { parts: [{ text: "b" }] },
+            outputDimensionality: 2,
+          },
+        ],
+      });
+    }
+    // The client's body is left as it was, for a retry or a fallback.
+    expect(batch.requests[0]?.model).toBe("models/embed-alias");
+  });
+
+  it("renames the generateContentRequest a countTokens call wraps, and leaves bodies that name no model", () => {
+    const wrapped = { generateContentRequest: { model: "models/fast", contents: [] } };
+    expect(withGeminiModel(wrapped, "gemini-2.5-flash")).toEqual({
+      generateContentRequest: { model: "models/gemini-2.5-flash", contents: [] },
+    });
+    expect(withGeminiModel({ contents: [] }, "gemini-2.5-flash")).toBeUndefined();
+    expect(withGeminiModel({ content: { parts: [] } }, "gemini-embedding-001")).toBeUndefined();
   });
 });

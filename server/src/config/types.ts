@@ -160,7 +160,7 @@ export interface KeygateConfig {
   budgets: {
     /**
      * A request under a USD budget for a model with no known price: "refuse" (403) or "allow"
-     * (served and counted at $0, as its cost is unknown).
+     * (served; its cost is recorded as unknown, and the budget counts nothing for it).
      */
     unpricedModels: "refuse" | "allow";
   };

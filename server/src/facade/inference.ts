@@ -11,7 +11,7 @@ import { BodyTooLarge, readBody } from "./body.js";
 import type { FacadeDeps, UpstreamProvider } from "./deps.js";
 import { sendError, streamErrorEvent, type ErrorKind } from "./errors.js";
 import { presentedKey, responseHeaders, upstreamHeaders } from "./headers.js";
-import { withBatchModel, withIncludeUsage } from "./request-edit.js";
+import { withGeminiModel, withIncludeUsage } from "./request-edit.js";
 import { requestInfo } from "./request-info.js";
 import type { FacadeRoute } from "./routes.js";
 import { createSseToJsonArray, createUsageChunkStripper, type ChunkFilter } from "./stream-filter.js";
@@ -530,8 +530,13 @@ async function attempt(
         ...(model !== undefined && { model }),
         ...(streamOptions && { stream_options: streamOptions }),
       });
-    } else if (ctx.api === "google.batch_embed" && target.model !== ctx.record.requestedModel) {
-      payload = JSON.stringify(withBatchModel(body, target.model));
+    } else if (
+      ctx.family === "google" &&
+      ctx.api !== "google.generate" &&
+      target.model !== ctx.record.requestedModel
+    ) {
+      const renamed = withGeminiModel(body, target.model);
+      if (renamed) payload = JSON.stringify(renamed);
     }
   }
 
@@ -864,9 +869,9 @@ function costOf(
     : cost;
 }
 
-const ONE_INPUT_TOKEN: TokenUsage = {
+const ONE_TOKEN_EACH: TokenUsage = {
   inputTokens: 1,
-  outputTokens: 0,
+  outputTokens: 1,
   cacheReadTokens: 0,
   cacheWriteTokens: 0,
 };
@@ -876,7 +881,7 @@ const ONE_INPUT_TOKEN: TokenUsage = {
  * otherwise unknown, so a budget keeps the request's reservation rather than counting $0.
  */
 function unreportedCost(d: FacadeDeps, rec: UsageRecord, providerType: UpstreamProvider["type"]): 0 | null {
-  return costOf(d, rec, providerType, ONE_INPUT_TOKEN) === 0 ? 0 : null;
+  return costOf(d, rec, providerType, ONE_TOKEN_EACH) === 0 ? 0 : null;
 }
 
 function settleAndRecord(d: FacadeDeps, ctx: Ctx): void {

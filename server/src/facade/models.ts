@@ -84,9 +84,15 @@ export async function handleModels(
   const seen = new Set<string>();
   const models: { id: string; owner: string }[] = [];
   const pricedOnly = refusesUnpriced(d, scopesOf(d, principal));
+  // A name (a model or an alias) is usable under a budget when some target it routes to has a price.
+  const priced = (model: string): boolean =>
+    d
+      .router()
+      .resolve({ model, maxTokens: undefined, tag: principal.tag })
+      .some((t) => d.costFor(t.model, t.provider.type, NO_USAGE) !== null);
   for (const m of d.router().models()) {
     if (seen.has(m.id) || !principal.allowsModel(m.id)) continue;
-    if (pricedOnly && d.costFor(m.id, m.provider.type, NO_USAGE) === null) continue;
+    if (pricedOnly && !priced(m.id)) continue;
     seen.add(m.id);
     models.push({ id: m.id, owner: m.provider.type === "echo" ? DEMO_OWNER : m.provider.id });
   }

@@ -23,17 +23,29 @@ export function withIncludeUsage(raw: Buffer): Buffer | undefined {
   return Buffer.concat([raw.subarray(0, open + 1), INCLUDE_USAGE, raw.subarray(open + 1)]);
 }
 
+/** An object, or undefined. */
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
 /**
- * A Gemini batchEmbedContents body for another model: each request names the model too, and
- * Gemini refuses a batch whose requests name another model than its path.
+ * A Gemini body for another model, where the body names the model again: each request of a
+ * batchEmbedContents, and the generateContentRequest a countTokens call may wrap. Gemini refuses a
+ * body whose model differs from the path's. Undefined when the body names no model.
  */
-export function withBatchModel(body: Record<string, unknown>, model: string): Record<string, unknown> {
-  if (!Array.isArray(body.requests)) return body;
-  const name = `models/${model}`;
-  return {
-    ...body,
-    requests: body.requests.map((r: unknown) =>
-      typeof r === "object" && r !== null && !Array.isArray(r) ? { ...r, model: name } : r,
-    ),
-  };
+export function withGeminiModel(
+  body: Record<string, unknown>,
+  model: string,
+): Record<string, unknown> | undefined {
+  const name = model.startsWith("models/") ? model : `models/${model}`;
+  if (Array.isArray(body.requests))
+    return {
+      ...body,
+      requests: body.requests.map((r: unknown) => (obj(r) ? { ...obj(r), model: name } : r)),
+    };
+  const wrapped = obj(body.generateContentRequest);
+  if (wrapped) return { ...body, generateContentRequest: { ...wrapped, model: name } };
+  return undefined;
 }

@@ -49,9 +49,13 @@ export function usageFromJson(api: Api, body: unknown): ExtractedUsage | undefin
 
 const decoder = new TextDecoder();
 
+/** APIs whose answers never carry counts: their bodies (often megabytes of vectors) are not parsed. */
+const NO_COUNTS: ReadonlySet<Api> = new Set<Api>(["google.embed", "google.batch_embed", "ollama.embeddings"]);
+
 /** Usage from a complete response body's bytes; undefined if unparseable or without usage. */
 export function usageFromBody(api: Api, body: Uint8Array): ExtractedUsage | undefined {
   if (isCountTokens(api)) return { ...FREE };
+  if (NO_COUNTS.has(api)) return undefined;
   return FROM_JSON[api](parseJson(decoder.decode(body)));
 }
 
