@@ -3,7 +3,7 @@
 // answers and Ollama's older /api/embeddings carry no token counts, so keygate estimates the input
 // from the text sent (about four characters a token).
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BudgetWindow } from "../../sdk/index.js";
 import {
   ENV_NAMES,
@@ -12,10 +12,9 @@ import {
   lastRequest,
   postJson,
   requestIdOf,
-  startFacade,
   tokensOf,
+  useFacade,
   waitForRecord,
-  type FacadeEnv,
 } from "./harness.js";
 
 const GEMINI_EMBED = "gemini-embedding-001";
@@ -25,36 +24,28 @@ const GEMINI_UNPRICED = "gemini-unpriced-e2e";
 const OLLAMA_EMBED = "nomic-embed-text";
 const ALIAS = "embed-alias";
 
-let env: FacadeEnv;
-
-beforeAll(async () => {
-  env = await startFacade({
-    providers: (fake) => ({
-      "gemini-embed": {
-        type: "google",
-        apiKey: `\${${ENV_NAMES.google}}`,
-        baseUrl: fake.url,
-        models: [GEMINI_EMBED, GEMINI_UNPRICED],
-      },
-      "ollama-embed": {
-        type: "ollama",
-        apiKey: `\${${ENV_NAMES.ollama}}`,
-        baseUrl: fake.url,
-        models: [OLLAMA_EMBED],
-      },
-    }),
-    config: {
-      routing: {
-        aliases: { [ALIAS]: [{ provider: "gemini-embed", model: GEMINI_EMBED }] },
-        retry: { maxAttempts: 1 },
-      },
+const env = useFacade({
+  providers: (fake) => ({
+    "gemini-embed": {
+      type: "google",
+      apiKey: `\${${ENV_NAMES.google}}`,
+      baseUrl: fake.url,
+      models: [GEMINI_EMBED, GEMINI_UNPRICED],
     },
-  });
+    "ollama-embed": {
+      type: "ollama",
+      apiKey: `\${${ENV_NAMES.ollama}}`,
+      baseUrl: fake.url,
+      models: [OLLAMA_EMBED],
+    },
+  }),
+  config: {
+    routing: {
+      aliases: { [ALIAS]: [{ provider: "gemini-embed", model: GEMINI_EMBED }] },
+      retry: { maxAttempts: 1 },
+    },
+  },
 });
-afterAll(async () => {
-  await env?.close();
-});
-beforeEach(() => env.resetFake());
 
 type Json = Record<string, unknown>;
 

@@ -4,6 +4,7 @@
 // issue keys and read back the usage records.
 import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { startFakeUpstream, type FakeUpstream, type ReceivedRequest } from "../fakes/server.js";
 import type { AdminClient, RequestRecord, UsageRow } from "../../sdk/index.js";
@@ -186,6 +187,41 @@ export async function startFacade(opts: FacadeOptions = {}): Promise<FacadeEnv> 
       await gw.close();
       await fake.close();
     },
+  };
+}
+
+/**
+ * One façade for a test file: started before its tests, closed after them, and the fake reset
+ * before each. The result reads through to the running façade, so it is used like startFacade's.
+ */
+export function useFacade(opts: FacadeOptions = {}): FacadeEnv {
+  let started: FacadeEnv | undefined;
+  beforeAll(async () => {
+    started = await startFacade(opts);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  beforeEach(() => started?.resetFake());
+  const current = (): FacadeEnv => {
+    if (!started) throw new Error("the façade runs only while the file's tests do");
+    return started;
+  };
+  return {
+    get fake() {
+      return current().fake;
+    },
+    get gw() {
+      return current().gw;
+    },
+    get admin() {
+      return current().admin;
+    },
+    get creds() {
+      return current().creds;
+    },
+    resetFake: () => current().resetFake(),
+    close: () => current().close(),
   };
 }
 

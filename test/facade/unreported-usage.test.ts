@@ -2,7 +2,7 @@
 // cached) has an unknown cost, not $0: the record says so, a budget keeps the request's
 // reservation and a token limit its estimate. On a free model it still costs nothing.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { BudgetWindow } from "../../sdk/index.js";
 import {
@@ -12,21 +12,12 @@ import {
   postJson,
   PRICES,
   requestIdOf,
-  startFacade,
   tokensOf,
+  useFacade,
   waitForRecord,
-  type FacadeEnv,
 } from "./harness.js";
 
-let env: FacadeEnv;
-
-beforeAll(async () => {
-  env = await startFacade();
-});
-afterAll(async () => {
-  await env?.close();
-});
-beforeEach(() => env.resetFake());
+const env = useFacade();
 
 async function limitedKey(): Promise<{ instanceId: string; keyId: string; secret: string }> {
   const instanceId = `e2e-${randomUUID().slice(0, 8)}`;

@@ -63,7 +63,7 @@ interface Ctx {
   /** A Gemini stream the client wants as a JSON array (no alt=sse). */
   jsonArray: boolean;
   /** Input text of a request whose answer reports no token counts (see RequestInfo). */
-  unreportedInputChars?: number;
+  unreportedInputChars: number | undefined;
   /** A complete answer that reported no usage, where one was expected: its cost is unknown. */
   usageUnreported: boolean;
 }
@@ -150,6 +150,7 @@ export async function handleInference(
     clientClosed: false,
     limitHeaders: [],
     jsonArray: false,
+    unreportedInputChars: undefined,
     usageUnreported: false,
   };
   const refuse = (kind: ErrorKind, message: string, headers: [string, string][] = []): void => {
@@ -209,7 +210,7 @@ export async function handleInference(
   const stream = route.stream ?? info.stream;
   ctx.record.stream = stream;
   ctx.jsonArray = route.api === "google.generate" && stream && query?.get("alt") !== "sse";
-  if (info.unreportedInputChars !== undefined) ctx.unreportedInputChars = info.unreportedInputChars;
+  ctx.unreportedInputChars = info.unreportedInputChars;
   if (!model) return refuse("bad_request", "The request must name a model (the `model` field).");
   ctx.record.requestedModel = model;
 

@@ -1,6 +1,7 @@
 // Edits to a client's request body. Where it can be, the edit is made on the bytes, so a body that
 // is mostly conversation history (often hundreds of KB from an agent) is copied once instead of
 // re-serialised.
+import { isRecord } from "../usage/taps/fields.js";
 
 const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
 
@@ -23,13 +24,6 @@ export function withIncludeUsage(raw: Buffer): Buffer | undefined {
   return Buffer.concat([raw.subarray(0, open + 1), INCLUDE_USAGE, raw.subarray(open + 1)]);
 }
 
-/** An object, or undefined. */
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
-
 /**
  * A Gemini body for another model, where the body names the model again: each request of a
  * batchEmbedContents, and the generateContentRequest a countTokens call may wrap. Gemini refuses a
@@ -43,9 +37,9 @@ export function withGeminiModel(
   if (Array.isArray(body.requests))
     return {
       ...body,
-      requests: body.requests.map((r: unknown) => (obj(r) ? { ...obj(r), model: name } : r)),
+      requests: body.requests.map((r: unknown) => (isRecord(r) ? { ...r, model: name } : r)),
     };
-  const wrapped = obj(body.generateContentRequest);
-  if (wrapped) return { ...body, generateContentRequest: { ...wrapped, model: name } };
+  const wrapped = body.generateContentRequest;
+  if (isRecord(wrapped)) return { ...body, generateContentRequest: { ...wrapped, model: name } };
   return undefined;
 }

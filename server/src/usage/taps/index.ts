@@ -20,6 +20,9 @@ const FREE: Readonly<ExtractedUsage> = Object.freeze({
   estimated: false,
 });
 
+/** For APIs whose answers never carry counts (their bodies, often megabytes of vectors, go unparsed). */
+const reportsNone = (): undefined => undefined;
+
 const FROM_JSON: Record<Api, (body: unknown) => ExtractedUsage | undefined> = {
   "openai.chat": openaiChatUsage,
   "openai.responses": openaiResponsesUsage,
@@ -29,13 +32,13 @@ const FROM_JSON: Record<Api, (body: unknown) => ExtractedUsage | undefined> = {
   "google.generate": googleGenerateUsage,
   // Gemini's embedding answers and Ollama's /api/embeddings carry no token counts (see
   // RequestInfo.unreportedInputChars); /api/embed reports prompt_eval_count like /api/chat.
-  "google.embed": () => undefined,
-  "google.batch_embed": () => undefined,
+  "google.embed": reportsNone,
+  "google.batch_embed": reportsNone,
   "google.count_tokens": () => ({ ...FREE }),
   "ollama.chat": ollamaUsage,
   "ollama.generate": ollamaUsage,
   "ollama.embed": ollamaUsage,
-  "ollama.embeddings": () => undefined,
+  "ollama.embeddings": reportsNone,
 };
 
 /** Token-counting calls, which consume nothing. */
@@ -49,14 +52,11 @@ export function usageFromJson(api: Api, body: unknown): ExtractedUsage | undefin
 
 const decoder = new TextDecoder();
 
-/** APIs whose answers never carry counts: their bodies (often megabytes of vectors) are not parsed. */
-const NO_COUNTS: ReadonlySet<Api> = new Set<Api>(["google.embed", "google.batch_embed", "ollama.embeddings"]);
-
 /** Usage from a complete response body's bytes; undefined if unparseable or without usage. */
 export function usageFromBody(api: Api, body: Uint8Array): ExtractedUsage | undefined {
   if (isCountTokens(api)) return { ...FREE };
-  if (NO_COUNTS.has(api)) return undefined;
-  return FROM_JSON[api](parseJson(decoder.decode(body)));
+  const read = FROM_JSON[api];
+  return read === reportsNone ? undefined : read(parseJson(decoder.decode(body)));
 }
 
 /** APIs that never stream: the tap only reports the caller's estimate. */
