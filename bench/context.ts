@@ -14,6 +14,8 @@ export interface BenchContext {
   sut: SystemUnderTest;
   /** The bare Node proxy measured beside the gateway in the wrk scenarios (absent with --no-bare-proxy). */
   bare?: { url: string; pid: number };
+  /** The recording Node proxy beside it, when the bench has a Postgres to record in. */
+  recording?: { url: string; pid: number; key: string };
   /** Progress, on stderr so stdout carries only the table. */
   log(message: string): void;
 }
@@ -27,9 +29,16 @@ export function directSpec(ctx: BenchContext, stream: boolean): RequestSpec {
   };
 }
 
-/** The same request through the bare Node proxy, which swaps in the upstream credential itself. */
-export function bareSpec(ctx: BenchContext, bareUrl: string): RequestSpec {
-  return { url: `${bareUrl}/v1/chat/completions`, headers: {}, body: chatBody(ctx.opts.model, false) };
+/**
+ * The same request through a reference Node proxy, which swaps in the upstream credential itself;
+ * the recording one admits only its own key.
+ */
+export function bareSpec(ctx: BenchContext, bareUrl: string, key?: string): RequestSpec {
+  return {
+    url: `${bareUrl}/v1/chat/completions`,
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+    body: chatBody(ctx.opts.model, false),
+  };
 }
 
 /** The same request through the gateway under test. */

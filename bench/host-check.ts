@@ -18,6 +18,7 @@ function mostStolen(pairs: WrkPair[]): { share: number; side: string; run: numbe
     const sides: [string, number | undefined][] = [
       ["direct", p.stolen.direct],
       ["bare proxy", p.stolen.bare],
+      ["recording proxy", p.stolen.recording],
       ["gateway", p.stolen.gateway],
     ];
     for (const [side, share] of sides) {

@@ -9,7 +9,7 @@ import type { SoakResult } from "./scenarios/soak.js";
 import type { StreamingPair } from "./scenarios/streaming.js";
 import type { StreamsResult } from "./scenarios/streams.js";
 import type { WorkersResult } from "./scenarios/workers.js";
-import type { WrkPair } from "./scenarios/wrk-compare.js";
+import { REFERENCES, type Reference, type WrkPair } from "./scenarios/wrk-compare.js";
 import type { CpuPerRequest } from "./cpu.js";
 import type { MachineInfo } from "./machine.js";
 import type { WrkRun } from "./wrk.js";
@@ -70,15 +70,22 @@ function eachRun(values: readonly number[], format: (v: number) => string, unit:
 const addedMs = (median: number, runs: readonly number[]): string =>
   signedMs(median) + eachRun(runs, signed, "ms");
 
-/** The bare Node proxy's rows are a reference for this machine, never judged against a target. */
-const BARE = " (bare Node proxy)";
+/**
+ * The reference proxies' rows describe this machine, never judged against a target: the bare Node
+ * proxy is one Node hop, the recording Node proxy that hop plus the usage row every request needs.
+ */
+const REFERENCE_LABELS: Record<Reference, string> = {
+  bare: "bare Node proxy",
+  recording: "recording Node proxy",
+};
 
-/** The bare proxy's side of every pair (its run and its CPU), when every run measured it. */
-function bareOf(
+/** A reference proxy's side of every pair (its run and its CPU), when every run measured it. */
+function referenceOf(
   pairs: WrkPair[],
+  ref: Reference,
 ): { run: (p: WrkPair) => WrkRun; cpu: (p: WrkPair) => CpuPerRequest } | undefined {
-  if (!pairs.every((p) => p.bare !== undefined && p.cpu.bare !== undefined)) return undefined;
-  return { run: (p) => p.bare!, cpu: (p) => p.cpu.bare! };
+  if (!pairs.every((p) => p[ref] !== undefined && p.cpu[ref] !== undefined)) return undefined;
+  return { run: (p) => p[ref]!, cpu: (p) => p.cpu[ref]! };
 }
 
 function latencyRows(
@@ -142,15 +149,15 @@ function stolenRow(scenario: string, pairs: WrkPair[]): Row {
   const all = pairs.flatMap((p) => [
     p.stolen.direct,
     p.stolen.gateway,
-    ...(p.stolen.bare === undefined ? [] : [p.stolen.bare]),
+    ...REFERENCES.flatMap((ref) => (p.stolen[ref] === undefined ? [] : [p.stolen[ref]])),
   ]);
-  const bare = pairs.every((p) => p.stolen.bare !== undefined)
-    ? ` (bare Node proxy ${percent(medianOf(pairs, (p) => p.stolen.bare!))})`
-    : "";
+  const refs = REFERENCES.filter((ref) => pairs.every((p) => p.stolen[ref] !== undefined)).map(
+    (ref) => `${REFERENCE_LABELS[ref]} ${percent(medianOf(pairs, (p) => p.stolen[ref]!))}`,
+  );
   return {
     scenario,
     direct: percent(medianOf(pairs, (p) => p.stolen.direct)),
-    gateway: `${percent(medianOf(pairs, (p) => p.stolen.gateway))}${bare}`,
+    gateway: `${percent(medianOf(pairs, (p) => p.stolen.gateway))}${refs.length ? ` (${refs.join(", ")})` : ""}`,
     added: `most in one run: ${percent(Math.max(...all))}`,
     target: "–",
     verdict: "info",
@@ -207,8 +214,10 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
   const rows: Row[] = [];
   if (r.latency?.length) {
     rows.push(...latencyRows("c=1", r.latency, { p50: TARGETS.addedP50Ms, p99: TARGETS.addedP99Ms }));
-    const bare = bareOf(r.latency);
-    if (bare) rows.push(...latencyRows("c=1", r.latency, {}, bare.run, BARE));
+    for (const ref of REFERENCES) {
+      const side = referenceOf(r.latency, ref);
+      if (side) rows.push(...latencyRows("c=1", r.latency, {}, side.run, ` (${REFERENCE_LABELS[ref]})`));
+    }
     rows.push(stolenRow("c=1 CPU stolen by the hypervisor", r.latency));
     const checks = checksOf(r.latency);
     if (checks.length) rows.push(recordRow("c=1 usage records", checks, "records = requests served"));
@@ -217,10 +226,12 @@ export function buildRows(r: BenchResults, streams: number): Row[] {
     rows.push(throughputRow("c=50 throughput", r.throughput, (p) => p.gateway, true));
     rows.push(...latencyRows("c=50", r.throughput, {}));
     rows.push(cpuRow("c=50 CPU per request", r.throughput));
-    const bare = bareOf(r.throughput);
-    if (bare) {
-      rows.push(throughputRow(`c=50 throughput${BARE}`, r.throughput, bare.run, false));
-      rows.push(cpuRow(`c=50 CPU per request${BARE}`, r.throughput, bare.cpu, "the proxy process"));
+    for (const ref of REFERENCES) {
+      const side = referenceOf(r.throughput, ref);
+      if (!side) continue;
+      const label = ` (${REFERENCE_LABELS[ref]})`;
+      rows.push(throughputRow(`c=50 throughput${label}`, r.throughput, side.run, false));
+      rows.push(cpuRow(`c=50 CPU per request${label}`, r.throughput, side.cpu, "the proxy process"));
     }
     rows.push(stolenRow("c=50 CPU stolen by the hypervisor", r.throughput));
     const checks = checksOf(r.throughput);

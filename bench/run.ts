@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBareProxy } from "./bare-proc.js";
+import { startBareProxy, startRecordingProxy } from "./bare-proc.js";
 import type { BenchContext } from "./context.js";
 import { hostWarnings, renderHostWarnings } from "./host-check.js";
 import { removeDataDirs, startKeygate, type KeygateOptions, type KeygateProc } from "./keygate-proc.js";
@@ -97,10 +97,13 @@ async function main(): Promise<number> {
     kg = await startKeygate(root, keygateOptions());
     sut = keygateSut(kg, { databaseUrl: opts.databaseUrl, metrics: true });
   }
-  // The bare Node proxy runs only while the wrk scenarios use it.
-  const bare =
-    opts.bareProxy && (wants("latency") || wants("throughput"))
-      ? await startBareProxy(root, upstream.url)
+  // The reference Node proxies run only while the wrk scenarios use them; the recording one needs
+  // a Postgres to record in.
+  const references = opts.bareProxy && (wants("latency") || wants("throughput"));
+  const bare = references ? await startBareProxy(root, upstream.url) : undefined;
+  const recording =
+    references && opts.databaseUrl
+      ? await startRecordingProxy(root, upstream.url, opts.databaseUrl)
       : undefined;
   const ctx: BenchContext = {
     root,
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
     restartUpstream,
     sut,
     ...(bare ? { bare: { url: bare.url, pid: bare.pid } } : {}),
+    ...(recording?.key ? { recording: { url: recording.url, pid: recording.pid, key: recording.key } } : {}),
     log,
   };
 
@@ -118,6 +122,11 @@ async function main(): Promise<number> {
   if (bare) {
     await bare.proc.stop();
     delete ctx.bare;
+  }
+  if (recording) {
+    // A graceful stop writes what is queued and removes the proxy's rows from usage_records.
+    await recording.proc.stop(30_000);
+    delete ctx.recording;
   }
   if (wants("streaming")) results.streaming = await streamingScenario(ctx);
   if (wants("soak") && opts.soak > 0) results.soak = await soakScenario(ctx);

@@ -1,6 +1,6 @@
-// One wrk load shape measured against the upstream directly and through the gateway (and, as a
-// reference, through the bare Node proxy), interleaved run by run so that drift on a shared
-// machine hits every side alike.
+// One wrk load shape measured against the upstream directly and through the gateway (and, as
+// references, through the bare and the recording Node proxies), interleaved run by run so that
+// drift on a shared machine hits every side alike.
 import { bareSpec, directSpec, gatewaySpec, type BenchContext } from "../context.js";
 import { cpuPerRequest, readCpu, stolenShare, type CpuPerRequest } from "../cpu.js";
 import { checkAfterWrk, type RecordCheck } from "../record-check.js";
@@ -13,12 +13,18 @@ export interface WrkPair {
   /** Absent for a --target, whose records cannot be read. */
   check?: RecordCheck;
   /** CPU per request of the whole machine on each side, and of the gateway process through it. */
-  cpu: { direct: CpuPerRequest; gateway: CpuPerRequest; bare?: CpuPerRequest };
+  cpu: { direct: CpuPerRequest; gateway: CpuPerRequest } & { [R in Reference]?: CpuPerRequest };
   /** Share of the machine's CPU time the hypervisor withheld during each side's run. */
-  stolen: { direct: number; gateway: number; bare?: number };
+  stolen: { direct: number; gateway: number } & { [R in Reference]?: number };
   /** The same load through the bare Node proxy, run between the direct and the gateway run. */
   bare?: WrkRun;
+  /** The same load through the recording Node proxy, run after the bare one. */
+  recording?: WrkRun;
 }
+
+/** The reference proxies, in the order each run measures them. */
+export const REFERENCES = ["bare", "recording"] as const;
+export type Reference = (typeof REFERENCES)[number];
 
 /**
  * One wrk run, with the CPU the machine (and `pid`, when given) spent per request during it, and
@@ -43,8 +49,12 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
   const direct = directSpec(ctx, false);
   // Warm both sides up (JIT, connection pools, key cache) before anything is measured.
   const warm = { ...load, durationS: Math.max(1, Math.min(WARMUP_S, Math.floor(load.durationS / 2))) };
+  const refSpecs: [Reference, RequestSpec, number][] = [];
+  if (ctx.bare) refSpecs.push(["bare", bareSpec(ctx, ctx.bare.url), ctx.bare.pid]);
+  if (ctx.recording)
+    refSpecs.push(["recording", bareSpec(ctx, ctx.recording.url, ctx.recording.key), ctx.recording.pid]);
   await runWrk(root, direct, warm);
-  if (ctx.bare) await runWrk(root, bareSpec(ctx, ctx.bare.url), warm);
+  for (const [, spec] of refSpecs) await runWrk(root, spec, warm);
   await runWrk(root, gatewaySpec(ctx, await sut.identity(`${name}-warmup`), false), warm);
 
   const pairs: WrkPair[] = [];
@@ -53,7 +63,8 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
       `${name}: run ${run}/${opts.runs} (${load.connections} connections, ${load.durationS}s each side)`,
     );
     const d = await measuredRun(root, direct, load);
-    const b = ctx.bare ? await measuredRun(root, bareSpec(ctx, ctx.bare.url), load, ctx.bare.pid) : undefined;
+    const refs: [Reference, Awaited<ReturnType<typeof measuredRun>>][] = [];
+    for (const [ref, spec, pid] of refSpecs) refs.push([ref, await measuredRun(root, spec, load, pid)]);
     // Each run gets an identity of its own, so its usage records are counted apart.
     const id = await sut.identity(name);
     const g = await measuredRun(root, gatewaySpec(ctx, id, false), load, sut.pid);
@@ -63,10 +74,10 @@ export async function compareWithWrk(ctx: BenchContext, name: string, load: WrkL
       cpu: { direct: d.cpu, gateway: g.cpu },
       stolen: { direct: d.stolen, gateway: g.stolen },
     };
-    if (b) {
-      pair.bare = b.run;
-      pair.cpu.bare = b.cpu;
-      pair.stolen.bare = b.stolen;
+    for (const [ref, m] of refs) {
+      pair[ref] = m.run;
+      pair.cpu[ref] = m.cpu;
+      pair.stolen[ref] = m.stolen;
     }
     if (sut.accounting && id.instanceId) {
       pair.check = checkAfterWrk(

@@ -256,6 +256,67 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
   expect(partial.some((r) => r.gateway.includes("bare Node proxy"))).toBe(false);
 });
 
+test("the recording Node proxy's rows follow the bare proxy's, as a reference that is never judged", () => {
+  const run = (rps: number, p99Ms: number): WrkRun => ({
+    requests: rps * 10,
+    statusErrors: 0,
+    socketErrors: 0,
+    durationS: 10,
+    rps,
+    p50Ms: p99Ms / 4,
+    p99Ms,
+    meanMs: p99Ms / 3,
+  });
+  const pair = (direct: number, recording: number, gateway: number) => ({
+    direct: run(direct, 1),
+    bare: run(16_000, 1.4),
+    recording: run(recording, 3),
+    gateway: run(gateway, 3.2),
+    cpu: {
+      direct: { machineUs: 30 },
+      gateway: { machineUs: 200, processUs: 120 },
+      bare: { machineUs: 110, processUs: 60 },
+      recording: { machineUs: 170, processUs: 100 },
+    },
+    stolen: { direct: 0.01, bare: 0.02, recording: 0.04, gateway: 0.03 },
+  });
+  const pairs = [pair(40_000, 10_000, 8_000), pair(50_000, 11_000, 9_000), pair(45_000, 9_000, 7_000)];
+  const rows = buildRows({ latency: pairs, throughput: pairs }, 1000);
+  const names = rows.map((r) => r.scenario);
+  const row = (scenario: string) => rows.find((r) => r.scenario === scenario);
+
+  expect(row("c=50 throughput (recording Node proxy)")).toMatchObject({
+    gateway: "10,000 req/s",
+    added: "22.2 % of direct (runs 25.0, 22.0, 20.0 %)",
+    target: "–",
+    verdict: "info",
+  });
+  expect(row("c=1 latency p99 (recording Node proxy)")).toMatchObject({
+    added: "+2.000 ms (runs +2.000, +2.000, +2.000 ms)",
+    verdict: "info",
+  });
+  expect(row("c=50 CPU per request (recording Node proxy)")?.gateway).toBe(
+    "170 µs (machine), of which the proxy process 100 µs",
+  );
+  // The bare proxy first, then the recording one: each adds to the hop before it.
+  expect(names.indexOf("c=50 throughput (recording Node proxy)")).toBe(
+    names.indexOf("c=50 CPU per request (bare Node proxy)") + 1,
+  );
+  expect(row("c=50 CPU stolen by the hypervisor")).toMatchObject({
+    gateway: "3.0 % (bare Node proxy 2.0 %, recording Node proxy 4.0 %)",
+    added: "most in one run: 4.0 %",
+  });
+  // The gateway's own verdicts are unchanged by the references beside them.
+  expect(row("c=50 throughput")?.verdict).toBe("FAIL");
+  expect(row("c=1 latency p99")?.verdict).toBe("FAIL");
+
+  // Without a database there is no recording proxy, and no partial rows for it.
+  const noRecording = { ...pairs[1]!, recording: undefined };
+  const partial = buildRows({ throughput: [pairs[0]!, noRecording] }, 1000);
+  expect(partial.some((r) => r.scenario.includes("recording Node proxy"))).toBe(false);
+  expect(partial.find((r) => r.scenario === "c=50 throughput (bare Node proxy)")).toBeDefined();
+});
+
 test("each run's own figure follows the median, so a reader sees how far the runs spread", () => {
   const run = (rps: number, p50Ms: number, p99Ms: number): WrkRun => ({
     requests: rps * 10,
