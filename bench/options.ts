@@ -26,7 +26,7 @@ export interface BenchOptions {
   model: string;
   upstreamPort: number;
   profile: boolean;
-  /** Measure the bare Node proxy beside the gateway in the latency and throughput scenarios. */
+  /** Measure the reference Node proxies beside the gateway in the latency and throughput scenarios. */
   bareProxy: boolean;
   resultsDir: string;
   strict: boolean;
@@ -139,7 +139,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       0,
     )
     .option("--profile", "also profile keygate under 50-connection load (node --cpu-prof)", false)
-    .option("--no-bare-proxy", "skip the bare Node proxy measured beside the gateway at c=1 and c=50")
+    .option(
+      "--no-bare-proxy",
+      "skip the reference Node proxies (bare, and recording) measured beside the gateway at c=1 and c=50",
+    )
     .option("--results-dir <dir>", "where the JSON results go", "bench/results")
     .option("--strict", "exit 1 when a target is missed", false)
     .parse(argv);

@@ -97,12 +97,12 @@ async function main(): Promise<number> {
     kg = await startKeygate(root, keygateOptions());
     sut = keygateSut(kg, { databaseUrl: opts.databaseUrl, metrics: true });
   }
-  // The reference Node proxies run only while the wrk scenarios use them; the recording one needs
-  // a Postgres to record in.
+  // The reference Node proxies run only while the wrk scenarios use them. The recording one needs
+  // keygate's Postgres (with its usage_records table) to record in, so not with --target.
   const references = opts.bareProxy && (wants("latency") || wants("throughput"));
   const bare = references ? await startBareProxy(root, upstream.url) : undefined;
   const recording =
-    references && opts.databaseUrl
+    references && kg && opts.databaseUrl
       ? await startRecordingProxy(root, upstream.url, opts.databaseUrl)
       : undefined;
   const ctx: BenchContext = {
