@@ -127,6 +127,20 @@ test("CPU per request comes from /proc: the machine's busy ticks and a process's
 });
 
 /** A 2-core machine as describeMachine reports it, with the given load and CPU shares at rest. */
+/** A 10 s wrk run at `rps` whose p50 is a quarter of its p99. */
+function wrkRun(rps: number, p99Ms: number): WrkRun {
+  return {
+    requests: rps * 10,
+    statusErrors: 0,
+    socketErrors: 0,
+    durationS: 10,
+    rps,
+    p50Ms: p99Ms / 4,
+    p99Ms,
+    meanMs: p99Ms / 3,
+  };
+}
+
 function machineAt(loadAverage: number, busyShare: number, stolenShare: number): MachineInfo {
   return {
     cores: 2,
@@ -197,21 +211,11 @@ test("each worker count's share of direct comes from the direct runs paired with
 });
 
 test("the bare Node proxy's rows are a reference beside the gateway's, never judged against a target", () => {
-  const run = (rps: number, p99Ms: number): WrkRun => ({
-    requests: rps * 10,
-    statusErrors: 0,
-    socketErrors: 0,
-    durationS: 10,
-    rps,
-    p50Ms: p99Ms / 4,
-    p99Ms,
-    meanMs: p99Ms / 3,
-  });
   const cpu = { direct: { machineUs: 30 }, gateway: { machineUs: 200, processUs: 120 } };
   const pair = (direct: number, bare: number, gateway: number) => ({
-    direct: run(direct, 1),
-    bare: run(bare, 1.5),
-    gateway: run(gateway, 2.5),
+    direct: wrkRun(direct, 1),
+    bare: wrkRun(bare, 1.5),
+    gateway: wrkRun(gateway, 2.5),
     cpu: { ...cpu, bare: { machineUs: 110, processUs: 60 } },
     stolen: { direct: direct / 1e6, bare: bare / 1e6, gateway: gateway / 1e6 },
   });
@@ -257,21 +261,11 @@ test("the bare Node proxy's rows are a reference beside the gateway's, never jud
 });
 
 test("the recording Node proxy's rows follow the bare proxy's, as a reference that is never judged", () => {
-  const run = (rps: number, p99Ms: number): WrkRun => ({
-    requests: rps * 10,
-    statusErrors: 0,
-    socketErrors: 0,
-    durationS: 10,
-    rps,
-    p50Ms: p99Ms / 4,
-    p99Ms,
-    meanMs: p99Ms / 3,
-  });
   const pair = (direct: number, recording: number, gateway: number) => ({
-    direct: run(direct, 1),
-    bare: run(16_000, 1.4),
-    recording: run(recording, 3),
-    gateway: run(gateway, 3.2),
+    direct: wrkRun(direct, 1),
+    bare: wrkRun(16_000, 1.4),
+    recording: wrkRun(recording, 3),
+    gateway: wrkRun(gateway, 3.2),
     cpu: {
       direct: { machineUs: 30 },
       gateway: { machineUs: 200, processUs: 120 },
