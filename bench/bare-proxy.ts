@@ -8,7 +8,6 @@
 // usage from the answer, and queues one usage row per request, written to Postgres with keygate's
 // own recorder (binary COPY every 25 ms, up to 200 rows a batch). Every request the target requires
 // to be recorded costs this much on the same machine, before anything else a gateway does.
-import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Command } from "commander";
@@ -16,6 +15,7 @@ import pg from "pg";
 import pino from "pino";
 import { Pool, type Dispatcher } from "undici";
 import { DEFAULTS } from "../server/src/config/defaults.js";
+import { hashKey } from "../server/src/secrets/virtual-key.js";
 import { copyUsageRows, usageCopyRow } from "../server/src/store/usage-copy.js";
 import { createUsageRecorder, type UsageRecorder } from "../server/src/usage/recorder.js";
 import type { UsageRecord } from "../server/src/usage/record.js";
@@ -70,7 +70,7 @@ function startRecording(): Recording {
     logger: pino({ level: "warn" }, pino.destination(2)),
   });
   return {
-    keyHash: createHash("sha256").update(key).digest("hex"),
+    keyHash: hashKey(key),
     instanceId: RECORDING_INSTANCE,
     recorder,
     db,
@@ -182,11 +182,11 @@ function relay(req: IncomingMessage, res: ServerResponse, body: Buffer, t0: numb
   );
 }
 
-/** With --record, only the one key is let through (checked from memory, as keygate does). */
+/** With --record, only the one key is let through (its hash checked from memory, as keygate does). */
 function admitted(req: IncomingMessage): boolean {
   if (!recording) return true;
   const presented = req.headers.authorization?.replace(/^Bearer /, "") ?? "";
-  return createHash("sha256").update(presented).digest("hex") === recording.keyHash;
+  return hashKey(presented) === recording.keyHash;
 }
 
 const server = createServer((req, res) => {
