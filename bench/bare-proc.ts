@@ -30,7 +30,7 @@ function startProxy(root: string, upstreamUrl: string, recordIn?: string): Promi
     env: {
       PATH: process.env.PATH,
       BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
-      ...(recordIn && key ? { BENCH_DATABASE_URL: recordIn, BENCH_PROXY_KEY: key } : {}),
+      ...(key ? { BENCH_DATABASE_URL: recordIn, BENCH_PROXY_KEY: key } : {}),
     },
   });
   return waitForUrl(proc, 15_000).then((url) => ({ url, pid: proc.pid, proc, ...(key ? { key } : {}) }));

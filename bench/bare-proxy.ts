@@ -4,7 +4,7 @@
 // routing, metrics or usage records. Bundled to dist/bench-bare-proxy.js and run as its own process.
 //
 // With --record it is the second reference, the least a *recording* Node gateway does: it also
-// checks one virtual key by its SHA-256 in a Map, reads the model from the request body and the
+// checks one virtual key by its SHA-256 from memory, reads the model from the request body and the
 // usage from the answer, and queues one usage row per request, written to Postgres with keygate's
 // own recorder (binary COPY every 25 ms, up to 200 rows a batch). Every request the target requires
 // to be recorded costs this much on the same machine, before anything else a gateway does.
@@ -15,11 +15,13 @@ import pg from "pg";
 import pino from "pino";
 import { Pool, type Dispatcher } from "undici";
 import { DEFAULTS } from "../server/src/config/defaults.js";
+import { presentedKey } from "../server/src/facade/headers.js";
 import { hashKey } from "../server/src/secrets/virtual-key.js";
 import { copyUsageRows, usageCopyRow } from "../server/src/store/usage-copy.js";
 import { createUsageRecorder, type UsageRecorder } from "../server/src/usage/recorder.js";
 import type { UsageRecord } from "../server/src/usage/record.js";
 import { requestId } from "../server/src/usage/request-id.js";
+import { usageFromBody } from "../server/src/usage/taps/index.js";
 
 const program = new Command()
   .name("bench-bare-proxy")
@@ -47,7 +49,6 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
 /** What --record needs: the one key it accepts (as a hash) and keygate's usage recorder. */
 interface Recording {
   keyHash: string;
-  instanceId: string;
   recorder: UsageRecorder;
   db: pg.Pool;
 }
@@ -71,20 +72,12 @@ function startRecording(): Recording {
   });
   return {
     keyHash: hashKey(key),
-    instanceId: RECORDING_INSTANCE,
     recorder,
     db,
   };
 }
 
 const recording = opts.record ? startRecording() : undefined;
-
-/** The usage an OpenAI answer reports, or zeros. */
-function usageOf(body: Buffer): { input: number; output: number } {
-  const u = (JSON.parse(body.toString("utf8")) as { usage?: Record<string, unknown> }).usage;
-  const n = (v: unknown): number => (typeof v === "number" ? v : 0);
-  return { input: n(u?.prompt_tokens), output: n(u?.completion_tokens) };
-}
 
 function record(
   rec: Recording,
@@ -94,21 +87,23 @@ function record(
   ttfb: number | null,
   answer: Buffer[],
 ) {
-  const u = status < 400 && answer.length > 0 ? usageOf(Buffer.concat(answer)) : { input: 0, output: 0 };
+  // Read as keygate reads a complete answer (usage/taps).
+  const u =
+    status < 400 && answer.length > 0 ? usageFromBody("openai.chat", Buffer.concat(answer)) : undefined;
   const latencyMs = performance.now() - t0;
   const r: UsageRecord = {
     id: requestId(),
     time: new Date(),
-    instanceId: rec.instanceId,
-    keyId: rec.instanceId,
+    instanceId: RECORDING_INSTANCE,
+    keyId: RECORDING_INSTANCE,
     providerId: "bench",
     api: "openai.chat",
     requestedModel: model,
     servedModel: model,
-    inputTokens: u.input,
-    outputTokens: u.output,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
+    inputTokens: u?.inputTokens ?? 0,
+    outputTokens: u?.outputTokens ?? 0,
+    cacheReadTokens: u?.cacheReadTokens ?? 0,
+    cacheWriteTokens: u?.cacheWriteTokens ?? 0,
     costUsd: null,
     statusCode: status,
     errorClass: "",
@@ -185,8 +180,8 @@ function relay(req: IncomingMessage, res: ServerResponse, body: Buffer, t0: numb
 /** With --record, only the one key is let through (its hash checked from memory, as keygate does). */
 function admitted(req: IncomingMessage): boolean {
   if (!recording) return true;
-  const presented = req.headers.authorization?.replace(/^Bearer /, "") ?? "";
-  return hashKey(presented) === recording.keyHash;
+  const presented = presentedKey(req.headers, undefined);
+  return presented !== undefined && hashKey(presented) === recording.keyHash;
 }
 
 const server = createServer((req, res) => {
@@ -210,7 +205,7 @@ server.listen(Number(opts.port), "127.0.0.1", () => {
 /** Writes what is queued, then removes this process's rows: they are a measurement, not usage. */
 async function stopRecording(rec: Recording): Promise<void> {
   await rec.recorder.close(30_000);
-  await rec.db.query("delete from usage_records where instance_id = $1", [rec.instanceId]);
+  await rec.db.query("delete from usage_records where instance_id = $1", [RECORDING_INSTANCE]);
   await rec.db.end();
 }
 
